@@ -1,0 +1,62 @@
+package siwe
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Challenge is a server-built EIP-4361 message waiting for its signature.
+// The exact text that must be signed is kept in Message; verification hashes
+// the submitted bytes and compares them with what was issued here.
+type Challenge struct {
+	// ID is an opaque random handle (the "state" of the DIMO headless flow).
+	ID string
+	// Nonce is the EIP-4361 nonce: at least 16 random alphanumerics.
+	Nonce string
+	// Message is the exact EIP-4361 text to be signed.
+	Message string
+	// Address is the account expected to sign (EIP-55 when printed).
+	Address common.Address
+	// ChainID is the EIP-155 chain ID written into the message.
+	ChainID int64
+	// ClientID is the OAuth client the challenge was issued for.
+	ClientID string
+	// Scopes are the OAuth scopes requested alongside the challenge.
+	Scopes []string
+	// RedirectURI is the registered redirect URI named by a headless request ("domain" in DIMO's API).
+	RedirectURI string
+	// AuthRequestID is the browser authorization request the challenge completes, if any.
+	AuthRequestID string
+	// IssuedAt is the message's Issued At.
+	IssuedAt time.Time
+	// ExpiresAt is the message's Expiration Time.
+	ExpiresAt time.Time
+}
+
+// Store keeps issued challenges and consumes them exactly once.
+type Store interface {
+	// SaveChallenge stores a freshly issued challenge.
+	SaveChallenge(ctx context.Context, c *Challenge) error
+	// ChallengeByID returns the challenge with the given ID or ErrChallengeNotFound.
+	ChallengeByID(ctx context.Context, id string) (*Challenge, error)
+	// ChallengeByNonce returns the challenge with the given nonce or ErrChallengeNotFound.
+	ChallengeByNonce(ctx context.Context, nonce string) (*Challenge, error)
+	// ConsumeChallenge marks the challenge used in one conditional write. It
+	// returns ErrChallengeUsed when the challenge was already used (or is
+	// unknown or expired at now), so that of two concurrent callers exactly one
+	// succeeds.
+	ConsumeChallenge(ctx context.Context, id string, now time.Time) error
+	// DeleteExpiredChallenges removes challenges that expired before the given time.
+	DeleteExpiredChallenges(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Store errors.
+var (
+	// ErrChallengeNotFound reports that no challenge matches.
+	ErrChallengeNotFound = errors.New("siwe: challenge not found")
+	// ErrChallengeUsed reports that a challenge was already consumed.
+	ErrChallengeUsed = errors.New("siwe: challenge already used")
+)
