@@ -1,0 +1,319 @@
+package clients
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// ErrBadCredentials reports a wrong client secret or an unknown client ID; the
+// two are one error so that callers cannot probe which IDs exist.
+var ErrBadCredentials = errors.New("clients: invalid client credentials")
+
+// ErrPublicClient reports an attempt to give a secret to a public client.
+var ErrPublicClient = errors.New("clients: public clients have no secret")
+
+// Registry registers, changes and authenticates clients, enforcing the
+// registration rules before anything reaches the Store; it is safe for
+// concurrent use when its Store and random source are.
+type Registry struct {
+	store             Store
+	now               func() time.Time
+	random            io.Reader
+	insecureRedirects bool
+}
+
+// Option configures a Registry.
+type Option func(*Registry)
+
+// WithClock sets the clock used for creation and update times.
+func WithClock(now func() time.Time) Option {
+	return func(r *Registry) { r.now = now }
+}
+
+// WithRandom sets the source of client IDs and secrets; it defaults to crypto/rand.
+func WithRandom(random io.Reader) Option {
+	return func(r *Registry) { r.random = random }
+}
+
+// WithInsecureRedirects accepts plain-http redirect URIs on any host; for dev mode only.
+func WithInsecureRedirects() Option {
+	return func(r *Registry) { r.insecureRedirects = true }
+}
+
+// NewRegistry returns a Registry that keeps clients in store.
+func NewRegistry(store Store, opts ...Option) *Registry {
+	r := &Registry{store: store, now: time.Now, random: rand.Reader}
+	for _, opt := range opts {
+		opt(r)
+	}
+	return r
+}
+
+// Params describes a client to register.
+type Params struct {
+	// ID is an optional fixed client ID; empty means a random one.
+	ID string
+	// Name is shown on the login page; required.
+	Name string
+	// RedirectURIs are where authorization responses may go; at least one.
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are where the end-session endpoint may send users.
+	PostLogoutRedirectURIs []string
+	// Public marks a client without a secret, which must use PKCE.
+	Public bool
+	// Scopes are the scopes the client may receive; empty means all of KnownScopes.
+	Scopes []string
+	// AccessTokenTTL overrides the access token lifetime; zero keeps the default.
+	AccessTokenTTL time.Duration
+	// IDTokenTTL overrides the ID token lifetime; zero keeps the default.
+	IDTokenTTL time.Duration
+	// RefreshTokenTTL overrides the refresh token lifetime; zero keeps the default.
+	RefreshTokenTTL time.Duration
+	// License is a developer-license contract address ("0x…"), which becomes the client ID.
+	License string
+	// ChainID is the chain of the license contract; required with License.
+	ChainID int64
+	// Signers are "0x…" addresses allowed to sign for the client.
+	Signers []string
+}
+
+// Add validates p and registers the client, returning it with its secret,
+// which is shown only now; the secret is empty for public clients.
+func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
+	var probs problems
+	c := &Client{
+		Name:                   p.Name,
+		Public:                 p.Public,
+		RedirectURIs:           slices.Clone(p.RedirectURIs),
+		PostLogoutRedirectURIs: slices.Clone(p.PostLogoutRedirectURIs),
+		Scopes:                 slices.Clone(p.Scopes),
+		AccessTokenTTL:         p.AccessTokenTTL,
+		IDTokenTTL:             p.IDTokenTTL,
+		RefreshTokenTTL:        p.RefreshTokenTTL,
+	}
+	switch {
+	case p.License != "":
+		if license, ok := checkAddress(&probs, "license", p.License); ok {
+			c.ID = license.Hex()
+			if p.ID != "" && NormalizeID(p.ID) != c.ID {
+				probs.addf("client ID %q differs from the license address %s", p.ID, c.ID)
+			}
+		}
+		if p.ChainID <= 0 {
+			probs.addf("chain ID must be positive with a license")
+		}
+		c.LicenseChainID = p.ChainID
+	case p.ChainID != 0:
+		probs.addf("chain ID %d given without a license", p.ChainID)
+	}
+	if p.License == "" && p.ID != "" {
+		c.ID = checkID(&probs, p.ID)
+	}
+	c.Signers = checkAddresses(&probs, "signer", p.Signers)
+	r.checkSettings(&probs, c)
+	if err := probs.err(); err != nil {
+		return nil, "", err
+	}
+
+	if c.ID == "" {
+		id, err := randomID(r.random)
+		if err != nil {
+			return nil, "", err
+		}
+		c.ID = id
+	}
+	var secret string
+	if !c.Public {
+		var err error
+		if secret, err = newSecret(r.random); err != nil {
+			return nil, "", err
+		}
+		c.SecretHash = HashSecret(secret)
+	}
+	now := r.now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	if err := r.store.CreateClient(ctx, c); err != nil {
+		if errors.Is(err, ErrClientExists) {
+			return nil, "", fmt.Errorf("%w: %q", ErrClientExists, c.ID)
+		}
+		return nil, "", fmt.Errorf("clients: create %q: %w", c.ID, err)
+	}
+	return c, secret, nil
+}
+
+// Get returns the client with the given ID; an address-shaped ID may be in any case.
+func (r *Registry) Get(ctx context.Context, id string) (*Client, error) {
+	id = NormalizeID(id)
+	c, err := r.store.GetClient(ctx, id)
+	if err != nil {
+		return nil, storeError("get", id, err)
+	}
+	return c, nil
+}
+
+// List returns every client, ordered by ID.
+func (r *Registry) List(ctx context.Context) ([]*Client, error) {
+	cs, err := r.store.ListClients(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clients: list: %w", err)
+	}
+	return cs, nil
+}
+
+// Changes describes an update to a client; nil and empty fields leave things as they are.
+type Changes struct {
+	// Name replaces the name.
+	Name *string
+	// RedirectURIs replaces the redirect URIs, before the additions and removals below.
+	RedirectURIs *[]string
+	// AddRedirectURIs are registered in addition.
+	AddRedirectURIs []string
+	// RemoveRedirectURIs are unregistered; each must be registered.
+	RemoveRedirectURIs []string
+	// PostLogoutRedirectURIs replaces the post-logout redirect URIs.
+	PostLogoutRedirectURIs *[]string
+	// Scopes replaces the allowed scopes; an empty list allows all of KnownScopes.
+	Scopes *[]string
+	// AddSigners are "0x…" addresses to allow as signers.
+	AddSigners []string
+	// RemoveSigners are "0x…" signer addresses to drop; each must be registered.
+	RemoveSigners []string
+	// AccessTokenTTL replaces the access token lifetime override; zero restores the default.
+	AccessTokenTTL *time.Duration
+	// IDTokenTTL replaces the ID token lifetime override; zero restores the default.
+	IDTokenTTL *time.Duration
+	// RefreshTokenTTL replaces the refresh token lifetime override; zero restores the default.
+	RefreshTokenTTL *time.Duration
+}
+
+// Update applies ch to a client and stores the result if it passes the rules
+// that Add enforces; on any problem the stored client is left unchanged.
+func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, error) {
+	old, err := r.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c := old.clone()
+	var probs problems
+	if ch.Name != nil {
+		c.Name = *ch.Name
+	}
+	if ch.RedirectURIs != nil {
+		c.RedirectURIs = slices.Clone(*ch.RedirectURIs)
+	}
+	c.RedirectURIs = append(c.RedirectURIs, ch.AddRedirectURIs...)
+	for _, u := range ch.RemoveRedirectURIs {
+		if !slices.Contains(c.RedirectURIs, u) {
+			probs.addf("redirect URI %q is not registered", u)
+			continue
+		}
+		c.RedirectURIs = slices.DeleteFunc(c.RedirectURIs, func(s string) bool { return s == u })
+	}
+	if ch.PostLogoutRedirectURIs != nil {
+		c.PostLogoutRedirectURIs = slices.Clone(*ch.PostLogoutRedirectURIs)
+	}
+	if ch.Scopes != nil {
+		c.Scopes = slices.Clone(*ch.Scopes)
+	}
+	for _, a := range checkAddresses(&probs, "signer", ch.AddSigners) {
+		if !slices.Contains(c.Signers, a) {
+			c.Signers = append(c.Signers, a)
+		}
+	}
+	for _, s := range ch.RemoveSigners {
+		a, ok := checkAddress(&probs, "signer", s)
+		if !ok {
+			continue
+		}
+		if !slices.Contains(c.Signers, a) {
+			probs.addf("signer %s is not registered", a.Hex())
+			continue
+		}
+		c.Signers = slices.DeleteFunc(c.Signers, func(b common.Address) bool { return b == a })
+	}
+	if ch.AccessTokenTTL != nil {
+		c.AccessTokenTTL = *ch.AccessTokenTTL
+	}
+	if ch.IDTokenTTL != nil {
+		c.IDTokenTTL = *ch.IDTokenTTL
+	}
+	if ch.RefreshTokenTTL != nil {
+		c.RefreshTokenTTL = *ch.RefreshTokenTTL
+	}
+	r.checkSettings(&probs, c)
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	c.UpdatedAt = r.now()
+	if err := r.store.UpdateClient(ctx, c); err != nil {
+		return nil, storeError("update", c.ID, err)
+	}
+	return c, nil
+}
+
+// Remove deletes a client; an address-shaped ID may be in any case.
+func (r *Registry) Remove(ctx context.Context, id string) error {
+	id = NormalizeID(id)
+	if err := r.store.DeleteClient(ctx, id); err != nil {
+		return storeError("remove", id, err)
+	}
+	return nil
+}
+
+// RotateSecret gives a confidential client a new secret, returned only now;
+// the old secret stops working at once.
+func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) {
+	old, err := r.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if old.Public {
+		return "", fmt.Errorf("%w: %q", ErrPublicClient, old.ID)
+	}
+	secret, err := newSecret(r.random)
+	if err != nil {
+		return "", err
+	}
+	c := old.clone()
+	c.SecretHash = HashSecret(secret)
+	c.UpdatedAt = r.now()
+	if err := r.store.UpdateClient(ctx, c); err != nil {
+		return "", storeError("rotate secret of", c.ID, err)
+	}
+	return secret, nil
+}
+
+// Authenticate returns the confidential client whose ID and secret these are
+// (RFC 6749 §2.3.1); anything else, public clients included, is ErrBadCredentials.
+func (r *Registry) Authenticate(ctx context.Context, id, secret string) (*Client, error) {
+	c, err := r.Get(ctx, id)
+	if errors.Is(err, ErrClientNotFound) {
+		// Spend the time of a comparison anyway.
+		subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(HashSecret("")))
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.CheckSecret(secret) {
+		return nil, ErrBadCredentials
+	}
+	return c, nil
+}
+
+// storeError wraps a Store error with the operation and client ID, keeping
+// ErrClientNotFound recognizable with errors.Is.
+func storeError(op, id string, err error) error {
+	if errors.Is(err, ErrClientNotFound) {
+		return fmt.Errorf("%w: %q", ErrClientNotFound, id)
+	}
+	return fmt.Errorf("clients: %s %q: %w", op, id, err)
+}

@@ -1,0 +1,233 @@
+package clients
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// MaxTTL is the longest token lifetime a client may override to.
+const MaxTTL = 14 * 24 * time.Hour
+
+// maxNameLength is the longest client name, in characters.
+const maxNameLength = 200
+
+// maxIDLength is the longest fixed client ID that is not an address.
+const maxIDLength = 128
+
+// KnownScopes returns the scopes Signet can grant, in a fresh slice.
+func KnownScopes() []string {
+	return []string{"openid", "profile", "email", "offline_access", "siwe"}
+}
+
+// ValidationError lists every problem found in a client registration or update.
+type ValidationError struct {
+	// Problems are human-readable descriptions, one per broken rule.
+	Problems []string
+}
+
+// Error joins the problems into one message.
+func (e *ValidationError) Error() string {
+	return "invalid client: " + strings.Join(e.Problems, "; ")
+}
+
+// problems collects validation problems.
+type problems []string
+
+func (p *problems) addf(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+// err returns a *ValidationError when any problem was recorded, nil otherwise.
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: slices.Clone(p)}
+}
+
+// checkSettings validates and normalizes the fields that Add and Update share:
+// name, redirect URIs, post-logout redirect URIs, scopes and token lifetimes.
+func (r *Registry) checkSettings(p *problems, c *Client) {
+	c.Name = strings.TrimSpace(c.Name)
+	switch {
+	case c.Name == "":
+		p.addf("name is required")
+	case utf8.RuneCountInString(c.Name) > maxNameLength:
+		p.addf("name is longer than %d characters", maxNameLength)
+	}
+
+	// RFC 6749 §3.1.2.2: clients must register redirect URIs.
+	if len(c.RedirectURIs) == 0 {
+		p.addf("at least one redirect URI is required")
+	}
+	c.RedirectURIs = r.checkURIs(p, "redirect URI", c.RedirectURIs, c.Public)
+	c.PostLogoutRedirectURIs = r.checkURIs(p, "post-logout redirect URI", c.PostLogoutRedirectURIs, c.Public)
+
+	c.Scopes = checkScopes(p, c.Scopes)
+
+	checkTTL(p, "access token TTL", c.AccessTokenTTL)
+	checkTTL(p, "ID token TTL", c.IDTokenTTL)
+	checkTTL(p, "refresh token TTL", c.RefreshTokenTTL)
+}
+
+// checkURIs validates each URI and returns them without duplicates, in order.
+func (r *Registry) checkURIs(p *problems, label string, uris []string, public bool) []string {
+	out := make([]string, 0, len(uris))
+	for _, raw := range uris {
+		if reason := r.uriProblem(raw, public); reason != "" {
+			p.addf("%s %q %s", label, raw, reason)
+			continue
+		}
+		if !slices.Contains(out, raw) {
+			out = append(out, raw)
+		}
+	}
+	return out
+}
+
+// uriProblem says what is wrong with a redirect URI, or "" when nothing is.
+func (r *Registry) uriProblem(raw string, public bool) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "is not a valid URL"
+	}
+	// RFC 6749 §3.1.2: the redirection endpoint URI MUST be an absolute URI
+	// and MUST NOT include a fragment component.
+	if !u.IsAbs() {
+		return "is not an absolute URL"
+	}
+	if strings.Contains(raw, "#") {
+		return "has a fragment (RFC 6749 §3.1.2)"
+	}
+	if u.User != nil {
+		return "has user info"
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Hostname() == "" {
+			return "has no host"
+		}
+	case "http":
+		if u.Hostname() == "" {
+			return "has no host"
+		}
+		// RFC 6749 §3.1.2.1 asks for TLS; RFC 8252 §7.3 allows plain http on
+		// the loopback interface, where nothing leaves the machine.
+		if !r.insecureRedirects && !isLoopbackHost(u.Hostname()) {
+			return "uses http on a non-loopback host; use https (RFC 6749 §3.1.2.1)"
+		}
+	default:
+		// RFC 8252 §7.1: private-use schemes are reverse domain names, which
+		// also keeps out javascript:, data: and file: URIs.
+		if !strings.Contains(u.Scheme, ".") {
+			return fmt.Sprintf("has scheme %q; use https, http on a loopback host, or a reverse-domain private-use scheme (RFC 8252 §7.1)", u.Scheme)
+		}
+		if !public {
+			return "uses a private-use scheme, which only public clients may (RFC 8252 §7.1)"
+		}
+	}
+	return ""
+}
+
+// isLoopbackHost reports whether a URL host name (without brackets or port)
+// names the loopback interface.
+func isLoopbackHost(host string) bool {
+	switch strings.ToLower(host) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// checkScopes validates scopes and returns them without duplicates; an empty
+// list stands for every known scope.
+func checkScopes(p *problems, scopes []string) []string {
+	known := KnownScopes()
+	if len(scopes) == 0 {
+		return known
+	}
+	out := make([]string, 0, len(scopes))
+	for _, s := range scopes {
+		if !slices.Contains(known, s) {
+			p.addf("scope %q is unknown (known: %s)", s, strings.Join(known, ", "))
+			continue
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// checkTTL records a problem when a lifetime override is out of bounds.
+func checkTTL(p *problems, label string, d time.Duration) {
+	switch {
+	case d < 0:
+		p.addf("%s %s is negative", label, d)
+	case d > MaxTTL:
+		p.addf("%s %s exceeds the maximum of %s", label, d, MaxTTL)
+	}
+}
+
+// checkID validates a fixed client ID that is not tied to a license and
+// returns its normalized form.
+func checkID(p *problems, id string) string {
+	if isAddressShaped(id) {
+		if addressChecksumBad(id) {
+			p.addf("client ID %q has an invalid EIP-55 checksum", id)
+		}
+		return NormalizeID(id)
+	}
+	if !validIDChars(id) {
+		p.addf("client ID %q must be 1-%d characters of A-Z a-z 0-9 . _ ~ - or a 0x address", id, maxIDLength)
+	}
+	return id
+}
+
+// validIDChars reports whether id is 1-128 unreserved URI characters (RFC 3986 §2.3).
+func validIDChars(id string) bool {
+	if id == "" || len(id) > maxIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '_', c == '~', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkAddress parses a 0x-prefixed address, recording a problem labelled with
+// what the address is for when it is malformed or its EIP-55 checksum is wrong.
+func checkAddress(p *problems, label, s string) (common.Address, bool) {
+	if !isAddressShaped(s) {
+		p.addf("%s %q is not a 0x-prefixed hex address", label, s)
+		return common.Address{}, false
+	}
+	if addressChecksumBad(s) {
+		p.addf("%s %q has an invalid EIP-55 checksum", label, s)
+		return common.Address{}, false
+	}
+	return common.HexToAddress(s), true
+}
+
+// checkAddresses parses a list of addresses with checkAddress, dropping duplicates.
+func checkAddresses(p *problems, label string, list []string) []common.Address {
+	var out []common.Address
+	for _, s := range list {
+		if a, ok := checkAddress(p, label, s); ok && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
