@@ -1,0 +1,216 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// AuthRequest is an OAuth authorization request waiting for, or completed
+// by, a SIWE login.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	Scopes              []string
+	Prompt              []string
+	LoginHint           string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+	// Login is set once the person has signed in.
+	Login *Login
+}
+
+// Login is the proof of one successful sign-in: who signed what.
+type Login struct {
+	ID string
+	// Subject is the CAIP-10 account ("eip155:<chain>:<address>").
+	Subject string
+	// Address is the EIP-55 account address.
+	Address string
+	ChainID int64
+	// Signer is the key that produced the signature when it is not Address
+	// itself (a developer-license signer).
+	Signer    string
+	Message   string
+	Signature string
+	AMR       []string
+	AuthTime  time.Time
+	// ExpiresAt bounds how long the proof is kept: the longest-lived token
+	// that refers to it.
+	ExpiresAt time.Time
+}
+
+// CreateAuthRequest stores a new authorization request.
+func (db *DB) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
+	row := &authRequestRow{
+		ID:                  a.ID,
+		ClientID:            a.ClientID,
+		RedirectURI:         a.RedirectURI,
+		State:               a.State,
+		Nonce:               a.Nonce,
+		ResponseType:        a.ResponseType,
+		ResponseMode:        a.ResponseMode,
+		Scopes:              nonNil(a.Scopes),
+		Prompt:              nonNil(a.Prompt),
+		LoginHint:           a.LoginHint,
+		CodeChallenge:       a.CodeChallenge,
+		CodeChallengeMethod: a.CodeChallengeMethod,
+		CreatedAt:           toMS(a.CreatedAt),
+		ExpiresAt:           toMS(a.ExpiresAt),
+	}
+	return translate(db.gorm.WithContext(ctx).Create(row).Error)
+}
+
+// AuthRequestByID returns an authorization request with its login, if any.
+func (db *DB) AuthRequestByID(ctx context.Context, id string) (*AuthRequest, error) {
+	var row authRequestRow
+	if err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
+		return nil, err
+	}
+	return db.withLogin(ctx, &row)
+}
+
+// CompleteAuthRequest records a login and attaches it to a pending, unexpired
+// authorization request, in one transaction. ErrNotFound when the request is
+// unknown, expired or already completed.
+func (db *DB) CompleteAuthRequest(ctx context.Context, id string, l *Login) error {
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(loginToRow(l)).Error; err != nil {
+			return translate(err)
+		}
+		res := tx.Model(&authRequestRow{}).
+			Where("id = ? AND login_id = '' AND expires_at > ?", id, db.nowMS()).
+			Update("login_id", l.ID)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// SaveAuthCode attaches the hash of an issued authorization code to a
+// completed request.
+func (db *DB) SaveAuthCode(ctx context.Context, id, codeHash string, expiresAt time.Time) error {
+	res := db.gorm.WithContext(ctx).Model(&authRequestRow{}).
+		Where("id = ? AND login_id <> '' AND code_hash IS NULL", id).
+		Updates(map[string]any{"code_hash": codeHash, "code_expires_at": toMS(expiresAt)})
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// AuthRequestByCode returns the completed request an unexpired, unused
+// code belongs to. A code presented after it was redeemed returns ErrReused
+// and revokes every token issued from it (RFC 6749 §4.1.2); an unknown or
+// expired code returns ErrNotFound. The code itself is consumed by
+// CreateTokens, in the transaction that stores the tokens.
+func (db *DB) AuthRequestByCode(ctx context.Context, codeHash string) (*AuthRequest, error) {
+	var row authRequestRow
+	if err := translate(db.gorm.WithContext(ctx).Where("code_hash = ?", codeHash).Take(&row).Error); err != nil {
+		return nil, err
+	}
+	if row.CodeUsedAt != 0 {
+		if err := db.RevokeAuthRequestTokens(ctx, row.ID); err != nil {
+			return nil, err
+		}
+		return nil, ErrReused
+	}
+	if row.CodeExpiresAt <= db.nowMS() {
+		return nil, ErrNotFound
+	}
+	return db.withLogin(ctx, &row)
+}
+
+// DeleteAuthRequest removes a request that has no outstanding code. A
+// redeemed request stays until it expires, so that a replayed code is still
+// recognised and the tokens issued from it can be revoked.
+func (db *DB) DeleteAuthRequest(ctx context.Context, id string) error {
+	return db.gorm.WithContext(ctx).Where("id = ? AND code_hash IS NULL", id).Delete(&authRequestRow{}).Error
+}
+
+// Login returns a stored login.
+func (db *DB) Login(ctx context.Context, id string) (*Login, error) {
+	var row loginRow
+	if err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
+		return nil, err
+	}
+	return rowToLogin(&row), nil
+}
+
+// CreateLogin stores a login that is not tied to a browser authorization
+// request (headless sign-in).
+func (db *DB) CreateLogin(ctx context.Context, l *Login) error {
+	return translate(db.gorm.WithContext(ctx).Create(loginToRow(l)).Error)
+}
+
+func (db *DB) withLogin(ctx context.Context, row *authRequestRow) (*AuthRequest, error) {
+	a := &AuthRequest{
+		ID:                  row.ID,
+		ClientID:            row.ClientID,
+		RedirectURI:         row.RedirectURI,
+		State:               row.State,
+		Nonce:               row.Nonce,
+		ResponseType:        row.ResponseType,
+		ResponseMode:        row.ResponseMode,
+		Scopes:              row.Scopes,
+		Prompt:              row.Prompt,
+		LoginHint:           row.LoginHint,
+		CodeChallenge:       row.CodeChallenge,
+		CodeChallengeMethod: row.CodeChallengeMethod,
+		CreatedAt:           fromMS(row.CreatedAt),
+		ExpiresAt:           fromMS(row.ExpiresAt),
+	}
+	if row.LoginID != "" {
+		l, err := db.Login(ctx, row.LoginID)
+		if err != nil {
+			return nil, err
+		}
+		a.Login = l
+	}
+	return a, nil
+}
+
+func loginToRow(l *Login) *loginRow {
+	return &loginRow{
+		ID:        l.ID,
+		Subject:   l.Subject,
+		Address:   l.Address,
+		ChainID:   l.ChainID,
+		Signer:    l.Signer,
+		Message:   l.Message,
+		Signature: l.Signature,
+		AMR:       nonNil(l.AMR),
+		AuthTime:  toMS(l.AuthTime),
+		ExpiresAt: toMS(l.ExpiresAt),
+	}
+}
+
+func rowToLogin(r *loginRow) *Login {
+	return &Login{
+		ID:        r.ID,
+		Subject:   r.Subject,
+		Address:   r.Address,
+		ChainID:   r.ChainID,
+		Signer:    r.Signer,
+		Message:   r.Message,
+		Signature: r.Signature,
+		AMR:       r.AMR,
+		AuthTime:  fromMS(r.AuthTime),
+		ExpiresAt: fromMS(r.ExpiresAt),
+	}
+}

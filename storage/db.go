@@ -1,0 +1,187 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Errors returned by the store, translated from the drivers' own.
+var (
+	// ErrNotFound reports that no row matches.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrConflict reports a unique-key clash.
+	ErrConflict = errors.New("storage: already exists")
+	// ErrReused reports a second use of a single-use value (code or refresh token).
+	ErrReused = errors.New("storage: already used")
+)
+
+// DB is Signet's database: one gorm handle plus the clock used for
+// expiry decisions made in SQL.
+type DB struct {
+	gorm   *gorm.DB
+	driver string
+	now    func() time.Time
+}
+
+// Option configures a DB.
+type Option func(*DB)
+
+// WithClock sets the clock used to decide expiry; tests inject a fake one.
+func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// Open connects to the database named by dsn ("sqlite:PATH" or a
+// "postgres://" URL) and migrates its schema.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	dialector, driver, err := dialectorFor(dsn)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gorm.Open(dialector, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", driver, err)
+	}
+	db := &DB{gorm: g, driver: driver, now: time.Now}
+	for _, o := range opts {
+		o(db)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite" {
+		// One writer at a time is SQLite's rule; a few connections let reads
+		// proceed beside it under WAL.
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
+	} else {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(16)
+	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", driver, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dialectorFor turns a DSN into a gorm dialector.
+func dialectorFor(dsn string) (gorm.Dialector, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" || strings.Contains(path, "?") || path == ":memory:" {
+			return nil, "", fmt.Errorf("database %q: want sqlite:PATH to a file, without options", dsn)
+		}
+		// _txlock=immediate: read-then-write transactions take the write lock
+		// up front, so concurrent writers queue on busy_timeout instead of
+		// failing with "database is locked".
+		return sqlite.Open("file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"), "sqlite", nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return nil, "", fmt.Errorf("database: invalid postgres URL")
+		}
+		return postgres.Open(dsn), "postgres", nil
+	default:
+		return nil, "", fmt.Errorf("database %q: want sqlite:PATH or a postgres:// URL", redactDSN(dsn))
+	}
+}
+
+// redactDSN hides a password in a URL-shaped DSN.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	return u.Redacted()
+}
+
+// Driver names the backend: "sqlite" or "postgres".
+func (db *DB) Driver() string { return db.driver }
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close releases the connection pool.
+func (db *DB) Close() error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	err := db.gorm.WithContext(ctx).AutoMigrate(
+		&clientRow{}, &challengeRow{}, &loginRow{}, &authRequestRow{},
+		&tokenRow{}, &signingKeyRow{}, &settingRow{},
+	)
+	if err != nil {
+		return fmt.Errorf("migrate %s schema: %w", db.driver, err)
+	}
+	return nil
+}
+
+// nowMS is the current time in Unix milliseconds, the unit of every stored instant.
+func (db *DB) nowMS() int64 { return db.now().UnixMilli() }
+
+// translate maps driver errors to the package's sentinels.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return ErrConflict
+	case strings.Contains(err.Error(), "UNIQUE constraint failed"), strings.Contains(err.Error(), "SQLSTATE 23505"):
+		return ErrConflict
+	}
+	return err
+}
+
+// toMS converts an instant to stored milliseconds; the zero time stays 0.
+func toMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts stored milliseconds back to UTC; 0 is the zero time.
+func fromMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// LogValue keeps DSNs out of logs.
+func (db *DB) LogValue() slog.Value { return slog.StringValue(db.driver) }

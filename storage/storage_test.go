@@ -1,0 +1,398 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/siwe"
+	"github.com/signet-id/signet/storage"
+	"github.com/signet-id/signet/storage/storagetest"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func open(t *testing.T, dsn string, c *clock) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), dsn, storage.WithClock(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestStore is the conformance suite every backend must pass.
+func TestStore(t *testing.T) {
+	storagetest.Backends(t, func(t *testing.T, dsn string) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		db := open(t, dsn, c)
+		t.Run("migrate again keeps data", func(t *testing.T) { testMigrateTwice(t, dsn, db, c) })
+		t.Run("clients", func(t *testing.T) { testClients(t, db) })
+		t.Run("challenges", func(t *testing.T) { testChallenges(t, db, c) })
+		t.Run("challenge consumed once under concurrency", func(t *testing.T) { testChallengeRace(t, db, c) })
+		t.Run("auth request and code", func(t *testing.T) { testAuthRequestCode(t, db, c) })
+		t.Run("code redeemed once under concurrency", func(t *testing.T) { testCodeRace(t, db, c) })
+		t.Run("refresh rotation", func(t *testing.T) { testRefreshRotation(t, db, c) })
+		t.Run("refresh rotated once under concurrency", func(t *testing.T) { testRefreshRace(t, db, c) })
+		t.Run("signing keys", func(t *testing.T) { testKeys(t, db, c) })
+		t.Run("settings agree", func(t *testing.T) { testSettings(t, db) })
+		t.Run("sweep", func(t *testing.T) { testSweep(t, db, c) })
+	})
+}
+
+func testMigrateTwice(t *testing.T, dsn string, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	if err := db.CreateClient(ctx, &clients.Client{ID: "keep-me", Name: "Keep", RedirectURIs: []string{"https://a.example/cb"}}); err != nil {
+		t.Fatal(err)
+	}
+	again := open(t, dsn, c)
+	got, err := again.GetClient(ctx, "keep-me")
+	if err != nil || got.Name != "Keep" {
+		t.Fatalf("after a second migration: %v %v", got, err)
+	}
+}
+
+func testClients(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	signer := common.HexToAddress("0x00000000000000000000000000000000000000a1")
+	in := &clients.Client{
+		ID: "app1", Name: "App One", SecretHash: "sha256:00", RedirectURIs: []string{"https://a.example/cb", "https://a.example/cb2"},
+		PostLogoutRedirectURIs: []string{"https://a.example/bye"}, Scopes: []string{"openid", "siwe"},
+		AccessTokenTTL: 90 * time.Second, IDTokenTTL: time.Hour, RefreshTokenTTL: 48 * time.Hour,
+		LicenseChainID: 137, Signers: []common.Address{signer},
+		CreatedAt: time.Unix(1700000000, 0).UTC(), UpdatedAt: time.Unix(1700000001, 0).UTC(),
+	}
+	if err := db.CreateClient(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateClient(ctx, in); !errors.Is(err, clients.ErrClientExists) {
+		t.Fatalf("duplicate create: %v, want ErrClientExists", err)
+	}
+	got, err := db.GetClient(ctx, "app1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != in.Name || got.AccessTokenTTL != in.AccessTokenTTL || got.RefreshTokenTTL != in.RefreshTokenTTL ||
+		len(got.RedirectURIs) != 2 || got.Signers[0] != signer || got.LicenseChainID != 137 || !got.CreatedAt.Equal(in.CreatedAt) {
+		t.Fatalf("round trip: %+v", got)
+	}
+	got.Name = "Renamed"
+	got.RedirectURIs = []string{"https://b.example/cb"}
+	if err := db.UpdateClient(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := db.GetClient(ctx, "app1")
+	if again.Name != "Renamed" || len(again.RedirectURIs) != 1 || !again.CreatedAt.Equal(in.CreatedAt) {
+		t.Fatalf("after update: %+v", again)
+	}
+	if err := db.UpdateClient(ctx, &clients.Client{ID: "ghost", Name: "x"}); !errors.Is(err, clients.ErrClientNotFound) {
+		t.Fatalf("update missing: %v", err)
+	}
+	list, err := db.ListClients(ctx)
+	if err != nil || len(list) < 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if err := db.DeleteClient(ctx, "app1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetClient(ctx, "app1"); !errors.Is(err, clients.ErrClientNotFound) {
+		t.Fatalf("get after delete: %v", err)
+	}
+	if err := db.DeleteClient(ctx, "app1"); !errors.Is(err, clients.ErrClientNotFound) {
+		t.Fatalf("delete missing: %v", err)
+	}
+	// The registry works over the real store, too.
+	reg := clients.NewRegistry(db)
+	cl, secret, err := reg.Add(ctx, clients.Params{Name: "Reg", RedirectURIs: []string{"https://r.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Authenticate(ctx, cl.ID, secret); err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+}
+
+func newChallenge(c *clock, id, nonce string) *siwe.Challenge {
+	return &siwe.Challenge{
+		ID: id, Nonce: nonce, Message: "msg " + nonce, Address: common.HexToAddress("0x00000000000000000000000000000000000000b2"),
+		ChainID: 1, ClientID: "app", Scopes: []string{"openid"}, RedirectURI: "https://a.example/cb",
+		IssuedAt: c.Now(), ExpiresAt: c.Now().Add(5 * time.Minute),
+	}
+}
+
+func testChallenges(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	ch := newChallenge(c, "ch1", "nonce0000000000001")
+	if err := db.SaveChallenge(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	byNonce, err := db.ChallengeByNonce(ctx, ch.Nonce)
+	if err != nil || byNonce.ID != "ch1" || byNonce.Message != ch.Message || byNonce.Address != ch.Address || !byNonce.ExpiresAt.Equal(ch.ExpiresAt) {
+		t.Fatalf("by nonce: %+v %v", byNonce, err)
+	}
+	if _, err := db.ChallengeByID(ctx, "nope"); !errors.Is(err, siwe.ErrChallengeNotFound) {
+		t.Fatalf("missing: %v", err)
+	}
+	if err := db.SaveChallenge(ctx, newChallenge(c, "ch1b", ch.Nonce)); err == nil {
+		t.Fatal("a second challenge with the same nonce was stored")
+	}
+	if err := db.ConsumeChallenge(ctx, "ch1", c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ConsumeChallenge(ctx, "ch1", c.Now()); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("second consume: %v", err)
+	}
+	late := newChallenge(c, "ch2", "nonce0000000000002")
+	_ = db.SaveChallenge(ctx, late)
+	if err := db.ConsumeChallenge(ctx, "ch2", late.ExpiresAt); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("consume at expiry: %v", err)
+	}
+	n, err := db.DeleteExpiredChallenges(ctx, late.ExpiresAt.Add(time.Second))
+	if err != nil || n < 2 {
+		t.Fatalf("delete expired: %d %v", n, err)
+	}
+}
+
+func testChallengeRace(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	_ = db.SaveChallenge(ctx, newChallenge(c, "race", "nonce0000000race01"))
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.ConsumeChallenge(ctx, "race", c.Now())
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, siwe.ErrChallengeUsed) {
+				t.Errorf("consume: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d winners, want 1", wins.Load())
+	}
+}
+
+func completedRequest(t *testing.T, db *storage.DB, c *clock, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.CreateAuthRequest(ctx, &storage.AuthRequest{
+		ID: id, ClientID: "app", RedirectURI: "https://a.example/cb", Scopes: []string{"openid"},
+		CodeChallenge: "abc", CodeChallengeMethod: "S256", CreatedAt: c.Now(), ExpiresAt: c.Now().Add(10 * time.Minute),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	login := &storage.Login{ID: "login-" + id, Subject: "eip155:1:0xB2", Address: "0xB2", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now().Add(time.Hour)}
+	if err := db.CompleteAuthRequest(ctx, id, login); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func token(c *clock, id, kind, login, authReq, family string) *storage.Token {
+	return &storage.Token{ID: id, Kind: kind, ClientID: "app", Subject: "eip155:1:0xB2", Audience: []string{"app"},
+		Scopes: []string{"openid"}, LoginID: login, AuthRequestID: authReq, FamilyID: family,
+		CreatedAt: c.Now(), ExpiresAt: c.Now().Add(time.Hour)}
+}
+
+func testAuthRequestCode(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	completedRequest(t, db, c, "ar1")
+	again := &storage.Login{ID: "login-x", Subject: "s", Address: "a", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now()}
+	if err := db.CompleteAuthRequest(ctx, "ar1", again); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("second completion: %v", err)
+	}
+	a, err := db.AuthRequestByID(ctx, "ar1")
+	if err != nil || a.Login == nil || a.Login.ID != "login-ar1" || a.CodeChallengeMethod != "S256" {
+		t.Fatalf("by id: %+v %v", a, err)
+	}
+	if err := db.SaveAuthCode(ctx, "ar1", "codehash1", c.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AuthRequestByCode(ctx, "codehash1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateTokens(ctx, "ar1", token(c, "at1", storage.KindAccess, "login-ar1", "ar1", ""), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Second exchange of the same code: refused, and the first token revoked.
+	if err := db.CreateTokens(ctx, "ar1", token(c, "at2", storage.KindAccess, "login-ar1", "ar1", ""), nil); !errors.Is(err, storage.ErrReused) {
+		t.Fatalf("second redemption: %v", err)
+	}
+	if _, err := db.AuthRequestByCode(ctx, "codehash1"); !errors.Is(err, storage.ErrReused) {
+		t.Fatalf("lookup of a used code: %v", err)
+	}
+	at, err := db.TokenByID(ctx, "at1")
+	if err != nil || at.Active(c.Now()) || at.Login == nil {
+		t.Fatalf("token of a replayed code: %+v %v", at, err)
+	}
+	// Expired code.
+	completedRequest(t, db, c, "ar2")
+	_ = db.SaveAuthCode(ctx, "ar2", "codehash2", c.Now().Add(time.Minute))
+	c.Advance(time.Minute)
+	if _, err := db.AuthRequestByCode(ctx, "codehash2"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("expired code: %v", err)
+	}
+	if err := db.CreateTokens(ctx, "ar2", token(c, "at3", storage.KindAccess, "login-ar2", "ar2", ""), nil); !errors.Is(err, storage.ErrReused) {
+		t.Fatalf("tokens for an expired code: %v", err)
+	}
+}
+
+func testCodeRace(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	completedRequest(t, db, c, "ar-race")
+	_ = db.SaveAuthCode(ctx, "ar-race", "coderace", c.Now().Add(time.Minute))
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.CreateTokens(ctx, "ar-race", token(c, "race-at-"+string(rune('a'+i)), storage.KindAccess, "login-ar-race", "ar-race", ""), nil)
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, storage.ErrReused) {
+				t.Errorf("create: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d redemptions won, want 1", wins.Load())
+	}
+}
+
+func testRefreshRotation(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	completedRequest(t, db, c, "ar-rt")
+	if err := db.CreateTokens(ctx, "", token(c, "rt-at1", storage.KindAccess, "login-ar-rt", "ar-rt", "rt1"),
+		token(c, "rt1", storage.KindRefresh, "login-ar-rt", "ar-rt", "rt1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RotateRefreshToken(ctx, "rt1", token(c, "rt-at2", storage.KindAccess, "login-ar-rt", "ar-rt", "rt1"),
+		token(c, "rt2", storage.KindRefresh, "login-ar-rt", "ar-rt", "rt1")); err != nil {
+		t.Fatal(err)
+	}
+	err := db.RotateRefreshToken(ctx, "rt1", token(c, "rt-at3", storage.KindAccess, "login-ar-rt", "ar-rt", "rt1"),
+		token(c, "rt3", storage.KindRefresh, "login-ar-rt", "ar-rt", "rt1"))
+	if !errors.Is(err, storage.ErrReused) {
+		t.Fatalf("reuse: %v", err)
+	}
+	for _, id := range []string{"rt1", "rt2", "rt-at1", "rt-at2"} {
+		tk, err := db.TokenByID(ctx, id)
+		if err != nil || tk.Active(c.Now()) {
+			t.Fatalf("%s still active after reuse: %+v %v", id, tk, err)
+		}
+	}
+	if _, err := db.TokenByID(ctx, "rt3"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a token was stored by the refused rotation: %v", err)
+	}
+	if err := db.RotateRefreshToken(ctx, "missing", token(c, "x1", storage.KindAccess, "l", "", "f"), token(c, "x2", storage.KindRefresh, "l", "", "f")); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("unknown refresh token: %v", err)
+	}
+}
+
+func testRefreshRace(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	completedRequest(t, db, c, "ar-rr")
+	_ = db.CreateTokens(ctx, "", token(c, "rr-at", storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), token(c, "rr", storage.KindRefresh, "login-ar-rr", "ar-rr", "rr"))
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := string(rune('a' + i))
+			err := db.RotateRefreshToken(ctx, "rr", token(c, "rr-at-"+s, storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), token(c, "rr-"+s, storage.KindRefresh, "login-ar-rr", "ar-rr", "rr"))
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, storage.ErrReused) {
+				t.Errorf("rotate: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d rotations won, want 1", wins.Load())
+	}
+}
+
+func testKeys(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	k1 := &storage.SigningKey{ID: "k1", Algorithm: "RS256", PublicJWK: []byte("{}"), PrivateKey: []byte{1}, CreatedAt: c.Now(), ActiveAt: c.Now()}
+	if err := db.CreateSigningKey(ctx, k1); err != nil {
+		t.Fatal(err)
+	}
+	k2 := &storage.SigningKey{ID: "k2", Algorithm: "RS256", PublicJWK: []byte("{}"), PrivateKey: []byte{2}, CreatedAt: c.Now(), ActiveAt: c.Now().Add(time.Minute)}
+	_ = db.CreateSigningKey(ctx, k2)
+	if err := db.RetireSigningKeys(ctx, k2.ActiveAt, k2.ActiveAt, k2.ActiveAt.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := db.SigningKeys(ctx, c.Now())
+	if err != nil || len(keys) != 2 || keys[0].ID != "k2" || keys[1].DropAt.IsZero() || !keys[0].DropAt.IsZero() {
+		t.Fatalf("keys: %+v %v", keys, err)
+	}
+	keys, _ = db.SigningKeys(ctx, k2.ActiveAt.Add(time.Hour+time.Second))
+	if len(keys) != 1 || keys[0].ID != "k2" {
+		t.Fatalf("after the drop time: %+v", keys)
+	}
+}
+
+func testSettings(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	got := make([][]byte, 10)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := db.EnsureSetting(ctx, "k", []byte{byte(i)})
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for _, v := range got {
+		if len(v) != 1 || v[0] != got[0][0] {
+			t.Fatalf("replicas disagree on a setting: %v", got)
+		}
+	}
+}
+
+func testSweep(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	_ = db.SaveChallenge(ctx, newChallenge(c, "sw", "nonce00000000sweep"))
+	c.Advance(30 * 24 * time.Hour)
+	n, err := db.Sweep(ctx, c.Now())
+	if err != nil || n == 0 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if _, err := db.ChallengeByID(ctx, "sw"); !errors.Is(err, siwe.ErrChallengeNotFound) {
+		t.Fatalf("expired challenge survived: %v", err)
+	}
+	if _, err := db.TokenByID(ctx, "at1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("expired token survived: %v", err)
+	}
+}

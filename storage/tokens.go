@@ -1,0 +1,229 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Token kinds.
+const (
+	KindAccess  = "access"
+	KindRefresh = "refresh"
+)
+
+// Token is an issued access or refresh token. Access tokens are stored by
+// their JWT ID; refresh tokens by the SHA-256 of their value, so a database
+// leak does not hand out usable refresh tokens.
+type Token struct {
+	ID       string
+	Kind     string
+	ClientID string
+	Subject  string
+	Audience []string
+	Scopes   []string
+	LoginID  string
+	// AuthRequestID links tokens to the authorization code they came from.
+	AuthRequestID string
+	// FamilyID groups a refresh token with its rotations and their access tokens.
+	FamilyID string
+	// RefreshTokenID is, for an access token, the refresh token issued beside it.
+	RefreshTokenID string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	UsedAt         time.Time
+	RevokedAt      time.Time
+	// Login is loaded by TokenByID.
+	Login *Login
+}
+
+// Active reports whether the token may still be used at now.
+func (t *Token) Active(now time.Time) bool {
+	return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && (t.Kind != KindRefresh || t.UsedAt.IsZero())
+}
+
+// CreateTokens stores an access token and, optionally, a refresh token. When
+// codeOf names an authorization request, its code is consumed in the same
+// transaction with one conditional write: of two concurrent exchanges of one
+// code exactly one stores tokens, the other gets ErrReused.
+func (db *DB) CreateTokens(ctx context.Context, codeOf string, access, refresh *Token) error {
+	rows := []*tokenRow{tokenToRow(access)}
+	if refresh != nil {
+		rows = append(rows, tokenToRow(refresh))
+	}
+	if codeOf == "" {
+		return translate(db.gorm.WithContext(ctx).Create(rows).Error)
+	}
+	now := db.nowMS()
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&authRequestRow{}).
+			Where("id = ? AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > ?", codeOf, now).
+			Update("code_used_at", now)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return ErrReused
+		}
+		return translate(tx.Create(rows).Error)
+	})
+}
+
+// RotateRefreshToken consumes refresh token oldID with one conditional write
+// and stores its successors in the same transaction. A token that was
+// already used, revoked or expired returns ErrReused and revokes its whole
+// family (OAuth 2.0 Security BCP §4.14: refresh token reuse detection).
+func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, access, refresh *Token) error {
+	now := db.nowMS()
+	var reused string
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&tokenRow{}).
+			Where("id = ? AND kind = ? AND used_at = 0 AND revoked_at = 0 AND expires_at > ?", oldID, KindRefresh, now).
+			Update("used_at", now)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			var old tokenRow
+			if err := translate(tx.Where("id = ? AND kind = ?", oldID, KindRefresh).Take(&old).Error); err != nil {
+				return err
+			}
+			reused = old.FamilyID
+			return ErrReused
+		}
+		return tx.Create([]*tokenRow{tokenToRow(access), tokenToRow(refresh)}).Error
+	})
+	if err == ErrReused && reused != "" {
+		if rerr := db.RevokeFamily(ctx, reused); rerr != nil {
+			return rerr
+		}
+	}
+	return translate(err)
+}
+
+// TokenByID returns a token with its login.
+func (db *DB) TokenByID(ctx context.Context, id string) (*Token, error) {
+	var row tokenRow
+	if err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
+		return nil, err
+	}
+	t := rowToToken(&row)
+	l, err := db.Login(ctx, row.LoginID)
+	if err != nil {
+		return nil, err
+	}
+	t.Login = l
+	return t, nil
+}
+
+// RevokeToken revokes one token; a refresh token takes its family with it
+// (RFC 7009 §2.1 allows revoking related tokens).
+func (db *DB) RevokeToken(ctx context.Context, id string) error {
+	var row tokenRow
+	if err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
+		return err
+	}
+	if row.Kind == KindRefresh && row.FamilyID != "" {
+		return db.RevokeFamily(ctx, row.FamilyID)
+	}
+	return db.revokeWhere(ctx, "id = ?", id)
+}
+
+// RevokeFamily revokes every token of a refresh family.
+func (db *DB) RevokeFamily(ctx context.Context, familyID string) error {
+	return db.revokeWhere(ctx, "family_id = ?", familyID)
+}
+
+// RevokeAuthRequestTokens revokes every token issued from one authorization
+// request, and everything refreshed from them.
+func (db *DB) RevokeAuthRequestTokens(ctx context.Context, authRequestID string) error {
+	var families []string
+	if err := db.gorm.WithContext(ctx).Model(&tokenRow{}).
+		Where("auth_request_id = ? AND family_id <> ''", authRequestID).
+		Distinct().Pluck("family_id", &families).Error; err != nil {
+		return err
+	}
+	if err := db.revokeWhere(ctx, "auth_request_id = ?", authRequestID); err != nil {
+		return err
+	}
+	if len(families) > 0 {
+		return db.revokeWhere(ctx, "family_id IN ?", families)
+	}
+	return nil
+}
+
+// RevokeSubjectTokens revokes every token a client holds for a subject
+// (end of session).
+func (db *DB) RevokeSubjectTokens(ctx context.Context, subject, clientID string) error {
+	return db.revokeWhere(ctx, "subject = ? AND client_id = ?", subject, clientID)
+}
+
+func (db *DB) revokeWhere(ctx context.Context, cond string, args ...any) error {
+	return db.gorm.WithContext(ctx).Model(&tokenRow{}).
+		Where(cond+" AND revoked_at = 0", args...).
+		Update("revoked_at", db.nowMS()).Error
+}
+
+// Sweep deletes what can no longer be used: expired challenges, auth
+// requests, tokens and the logins no token refers to.
+func (db *DB) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	ms := now.UnixMilli()
+	g := db.gorm.WithContext(ctx)
+	var total int64
+	for _, res := range []*gorm.DB{
+		g.Where("expires_at < ?", ms).Delete(&challengeRow{}),
+		g.Where("expires_at < ? AND code_expires_at < ?", ms, ms).Delete(&authRequestRow{}),
+		g.Where("expires_at < ?", ms).Delete(&tokenRow{}),
+	} {
+		if res.Error != nil {
+			return total, translate(res.Error)
+		}
+		total += res.RowsAffected
+	}
+	res := db.gorm.WithContext(ctx).
+		Where("expires_at < ? AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.login_id = logins.id) AND NOT EXISTS (SELECT 1 FROM auth_requests WHERE auth_requests.login_id = logins.id)", ms).
+		Delete(&loginRow{})
+	if res.Error != nil {
+		return total, translate(res.Error)
+	}
+	return total + res.RowsAffected, nil
+}
+
+func tokenToRow(t *Token) *tokenRow {
+	return &tokenRow{
+		ID:             t.ID,
+		Kind:           t.Kind,
+		ClientID:       t.ClientID,
+		Subject:        t.Subject,
+		Audience:       nonNil(t.Audience),
+		Scopes:         nonNil(t.Scopes),
+		LoginID:        t.LoginID,
+		AuthRequestID:  t.AuthRequestID,
+		FamilyID:       t.FamilyID,
+		RefreshTokenID: t.RefreshTokenID,
+		CreatedAt:      toMS(t.CreatedAt),
+		ExpiresAt:      toMS(t.ExpiresAt),
+		UsedAt:         toMS(t.UsedAt),
+		RevokedAt:      toMS(t.RevokedAt),
+	}
+}
+
+func rowToToken(r *tokenRow) *Token {
+	return &Token{
+		ID:             r.ID,
+		Kind:           r.Kind,
+		ClientID:       r.ClientID,
+		Subject:        r.Subject,
+		Audience:       r.Audience,
+		Scopes:         r.Scopes,
+		LoginID:        r.LoginID,
+		AuthRequestID:  r.AuthRequestID,
+		FamilyID:       r.FamilyID,
+		RefreshTokenID: r.RefreshTokenID,
+		CreatedAt:      fromMS(r.CreatedAt),
+		ExpiresAt:      fromMS(r.ExpiresAt),
+		UsedAt:         fromMS(r.UsedAt),
+		RevokedAt:      fromMS(r.RevokedAt),
+	}
+}
