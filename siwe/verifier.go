@@ -1,0 +1,117 @@
+package siwe
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Verifier issues challenges and verifies signed EIP-4361 messages against them.
+type Verifier struct {
+	cfg     Config
+	store   Store
+	now     func() time.Time
+	checker SignatureChecker
+
+	randMu sync.Mutex // an injected random source need not be safe for concurrent use
+	random io.Reader
+}
+
+// Option changes a default of a [Verifier].
+type Option func(*Verifier)
+
+// WithClock sets the clock (default time.Now); nil keeps the default.
+func WithClock(now func() time.Time) Option {
+	return func(v *Verifier) {
+		if now != nil {
+			v.now = now
+		}
+	}
+}
+
+// WithRandom sets the source of nonces and IDs (default crypto/rand.Reader); nil keeps the default.
+func WithRandom(r io.Reader) Option {
+	return func(v *Verifier) {
+		if r != nil {
+			v.random = r
+		}
+	}
+}
+
+// WithSignatureChecker sets how signatures are checked (default [EOAChecker]); nil keeps the default.
+func WithSignatureChecker(c SignatureChecker) Option {
+	return func(v *Verifier) {
+		if c != nil {
+			v.checker = c
+		}
+	}
+}
+
+// NewVerifier returns a Verifier for cfg that keeps challenges in store; it
+// fails when cfg is invalid (see [Config.Validate]).
+func NewVerifier(cfg Config, store Store, opts ...Option) (*Verifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if store == nil {
+		return nil, errors.New("siwe: store is nil")
+	}
+	v := &Verifier{
+		cfg:     cfg.withDefaults(),
+		store:   store,
+		now:     time.Now,
+		checker: EOAChecker{},
+		random:  rand.Reader,
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(v)
+		}
+	}
+	return v, nil
+}
+
+// Sweep deletes the challenges that expired before now and returns how many it deleted.
+func (v *Verifier) Sweep(ctx context.Context) (int64, error) {
+	n, err := v.store.DeleteExpiredChallenges(ctx, v.now())
+	if err != nil {
+		return n, unavailable("expired challenges could not be deleted", err)
+	}
+	return n, nil
+}
+
+// Alphabets for random strings.
+const (
+	alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	urlSafe      = alphanumeric + "-_"
+)
+
+// randomString returns n characters drawn uniformly from alphabet (at most
+// 256 characters) using the injected random source.
+func (v *Verifier) randomString(n int, alphabet string) (string, error) {
+	// Rejection sampling: only bytes below the largest multiple of
+	// len(alphabet) are used, so every character is equally likely.
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/4+8)
+	v.randMu.Lock()
+	defer v.randMu.Unlock()
+	for rounds := 0; len(out) < n; rounds++ {
+		if rounds == 64 {
+			return "", errors.New("random source keeps returning unusable bytes")
+		}
+		if _, err := io.ReadFull(v.random, buf); err != nil {
+			return "", fmt.Errorf("read random source: %w", err)
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}

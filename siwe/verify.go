@@ -1,0 +1,161 @@
+package siwe
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Expect names the request a submitted message must belong to; empty fields are not checked.
+type Expect struct {
+	// ChallengeID, if set, must be the ID of the challenge the message's nonce names.
+	ChallengeID string
+	// ClientID, if set, must be the client the challenge was issued for.
+	ClientID string
+	// AuthRequestID, if set, must be the authorization request the challenge was issued for.
+	AuthRequestID string
+}
+
+// Result describes a verified sign-in.
+type Result struct {
+	// Challenge is the consumed challenge.
+	Challenge *Challenge
+	// Message is the exact submitted text that was signed.
+	Message string
+	// Signature is the submitted signature.
+	Signature []byte
+	// SignatureHex is the signature as "0x" and lowercase hex.
+	SignatureHex string
+	// Address is the account that signed in (the message's address).
+	Address common.Address
+	// Signer is the key that produced the signature; it equals Address for a plain account.
+	Signer common.Address
+	// ChainID is the EIP-155 chain ID of the message.
+	ChainID int64
+}
+
+// Verify checks a signed EIP-4361 message against the challenge that carries
+// its nonce and, when every check passes, consumes that challenge.
+//
+// The message may be the challenge's own text or another EIP-4361 message with
+// the challenge's nonce: its fields are compared, and the signature is checked
+// over the exact submitted bytes. Failures are [*Error] values.
+func (v *Verifier) Verify(ctx context.Context, message, signature string, expect Expect) (*Result, error) {
+	if message == "" {
+		return nil, invalidRequest("message is empty", nil)
+	}
+	if len(message) > MaxMessageBytes {
+		return nil, invalidRequest("message is longer than 16 KiB", nil)
+	}
+	sig, err := parseSignature(signature)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := parseMessage(message)
+	if err != nil {
+		return nil, invalidRequest("message is not a valid EIP-4361 message", err)
+	}
+
+	c, err := v.store.ChallengeByNonce(ctx, msg.Nonce)
+	switch {
+	case errors.Is(err, ErrChallengeNotFound) || (err == nil && c == nil):
+		return nil, invalidGrant("nonce was not issued by this server")
+	case err != nil:
+		return nil, unavailable("challenge store is unavailable", err)
+	case c.Nonce != msg.Nonce: // a store must not match nonces case-insensitively
+		return nil, invalidGrant("nonce was not issued by this server")
+	}
+
+	if err := expect.check(c); err != nil {
+		return nil, err
+	}
+	now := v.now()
+	if err := v.checkFields(msg, c, now); err != nil {
+		return nil, err
+	}
+
+	// EIP-191: the signature covers the exact submitted bytes, never a
+	// re-serialisation of the parsed fields.
+	signer, err := v.checker.CheckSignature(ctx, msg.ChainID, c.Address, TextHash([]byte(message)), sig)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e != nil {
+			return nil, e
+		}
+		return nil, unavailable("signature could not be checked", err)
+	}
+
+	// Consume last, so that an invalid submission cannot burn a challenge; the
+	// store's conditional write lets exactly one of concurrent submissions pass.
+	switch err := v.store.ConsumeChallenge(ctx, c.ID, now); {
+	case errors.Is(err, ErrChallengeUsed) || errors.Is(err, ErrChallengeNotFound):
+		return nil, invalidGrant("challenge was already used")
+	case err != nil:
+		return nil, unavailable("challenge store is unavailable", err)
+	}
+
+	return &Result{
+		Challenge:    c,
+		Message:      message,
+		Signature:    sig,
+		SignatureHex: "0x" + hex.EncodeToString(sig),
+		Address:      msg.Address,
+		Signer:       signer,
+		ChainID:      msg.ChainID,
+	}, nil
+}
+
+// check compares the challenge with what the caller expects.
+func (e Expect) check(c *Challenge) *Error {
+	switch {
+	case e.ChallengeID != "" && e.ChallengeID != c.ID:
+		return invalidGrant("message nonce belongs to a different challenge")
+	case e.ClientID != "" && e.ClientID != c.ClientID:
+		return invalidGrant("challenge was issued to a different client")
+	case e.AuthRequestID != "" && e.AuthRequestID != c.AuthRequestID:
+		return invalidGrant("challenge was issued for a different authorization request")
+	}
+	return nil
+}
+
+// checkFields applies the EIP-4361 field rules of the SPEC to a parsed
+// message and the challenge its nonce names, at time now.
+func (v *Verifier) checkFields(m *parsedMessage, c *Challenge, now time.Time) *Error {
+	skew := v.cfg.Skew
+	switch {
+	// EIP-4361 domain: the authority that asks for the sign-in, ours.
+	case m.Domain != v.cfg.Domain:
+		return invalidGrant("message domain does not match this server")
+	// EIP-4361 uri: the subject of the signing, our issuer URL.
+	case m.URI != v.cfg.URI:
+		return invalidGrant("message URI does not match this server")
+	// EIP-4361 version: must be 1.
+	case m.Version != "1":
+		return invalidGrant("message version must be 1")
+	// EIP-4361 chain-id (EIP-155): one we allow, and the challenge's.
+	case !slices.Contains(v.cfg.ChainIDs, m.ChainID):
+		return invalidGrant("message chain ID is not allowed")
+	case m.ChainID != c.ChainID:
+		return invalidGrant("message chain ID does not match the challenge")
+	// EIP-4361 address: the account the challenge was issued for.
+	case m.Address != c.Address:
+		return invalidGrant("message address does not match the challenge")
+	// Server-side expiry: the stored challenge decides, whatever the message says.
+	case !now.Before(c.ExpiresAt):
+		return invalidGrant("challenge expired")
+	// EIP-4361 expiration-time: the message must not be used after it.
+	case m.ExpirationTime != nil && m.ExpirationTime.Before(now.Add(-skew)):
+		return invalidGrant("message Expiration Time has passed")
+	// EIP-4361 not-before: the message must not be used before it.
+	case m.NotBefore != nil && m.NotBefore.After(now.Add(skew)):
+		return invalidGrant("message Not Before is in the future")
+	// EIP-4361 issued-at: a message cannot be issued in the future.
+	case m.IssuedAt.After(now.Add(skew)):
+		return invalidGrant("message Issued At is in the future")
+	}
+	return nil
+}
