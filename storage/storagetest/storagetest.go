@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,19 @@ import (
 
 // EnvPostgres names the variable that points tests at a PostgreSQL server.
 const EnvPostgres = "SIGNET_TEST_POSTGRES_DSN"
+
+// EnvRequireAll, when set (CI sets it), turns a skip for a missing
+// dependency into a failure, so CI cannot pass without running everything.
+const EnvRequireAll = "SIGNET_TEST_REQUIRE_ALL"
+
+// Skip skips the test with reason, or fails it when EnvRequireAll is set.
+func Skip(t testing.TB, reason string) {
+	t.Helper()
+	if os.Getenv(EnvRequireAll) != "" {
+		t.Fatalf("%s (and %s is set)", reason, EnvRequireAll)
+	}
+	t.Skip(reason)
+}
 
 // SQLiteDSN returns a DSN for a fresh SQLite file that the test removes.
 func SQLiteDSN(t testing.TB) string {
@@ -33,17 +47,17 @@ func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
-		t.Skip(EnvPostgres + " is not set; PostgreSQL tests skipped")
+		Skip(t, EnvPostgres+" is not set; PostgreSQL tests skipped")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		t.Skipf("PostgreSQL at %s unusable: %v", EnvPostgres, err)
+		Skip(t, fmt.Sprintf("PostgreSQL at %s unusable: %v", EnvPostgres, err))
 	}
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
-		t.Skipf("PostgreSQL at %s unreachable: %v", EnvPostgres, err)
+		Skip(t, fmt.Sprintf("PostgreSQL at %s unreachable: %v", EnvPostgres, err))
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

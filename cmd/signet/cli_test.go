@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-id/signet/clients"
+)
+
+// run executes one command line against the given environment.
+func run(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}
+	err := m.Run(context.Background(), args)
+	return out.String(), err
+}
+
+func TestClientsCommands(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "signet.db")
+	env := map[string]string{"SIGNET_DATABASE": db}
+
+	out, err := run(t, env, "clients", "add", "--json", "--name", "Shop", "--redirect-uri", "https://shop.example/cb", "--redirect-uri", "https://shop.example/cb2", "--scope", "openid", "--scope", "profile", "--access-token-ttl", "10m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added map[string]any
+	if err := json.Unmarshal([]byte(out), &added); err != nil {
+		t.Fatalf("--json output is not one object: %q", out)
+	}
+	id, _ := added["client_id"].(string)
+	secret, _ := added["client_secret"].(string)
+	if id == "" || len(secret) < 40 || added["access_token_ttl"] != "10m0s" {
+		t.Fatalf("add --json = %v", added)
+	}
+
+	out, err = run(t, env, "clients", "show", id)
+	if err != nil || !strings.Contains(out, "Shop") || strings.Contains(out, secret) {
+		t.Fatalf("show: %q %v", out, err)
+	}
+	if _, err := run(t, env, "clients", "update", id, "--name", "Shop 2", "--remove-redirect-uri", "https://shop.example/cb2"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = run(t, env, "clients", "show", "--json", id)
+	if !strings.Contains(out, "Shop 2") || strings.Contains(out, "cb2") {
+		t.Fatalf("after update: %s", out)
+	}
+	out, err = run(t, env, "clients", "rotate-secret", "--json", id)
+	var rotated map[string]string
+	_ = json.Unmarshal([]byte(out), &rotated)
+	if err != nil || rotated["client_secret"] == "" || rotated["client_secret"] == secret {
+		t.Fatalf("rotate-secret: %q %v", out, err)
+	}
+
+	// A license client: its ID is the license address in EIP-55 form.
+	out, err = run(t, env, "clients", "add", "--json", "--name", "Fleet", "--license", "0xde0b295669a9fd93d5f28d9ec85e40f4cb697bae", "--chain-id", "137",
+		"--signer", "0x00000000000000000000000000000000000000a1", "--redirect-uri", "https://fleet.example/cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(out), &added)
+	if added["client_id"] != "0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe" || added["license_chain_id"] != float64(137) {
+		t.Fatalf("license add = %v", added)
+	}
+
+	// Public client: no secret printed.
+	out, err = run(t, env, "clients", "add", "--name", "SPA", "--public", "--id", "spa", "--redirect-uri", "http://localhost:3000/cb")
+	if err != nil || strings.Contains(out, "client_secret") || !strings.Contains(out, "spa") {
+		t.Fatalf("public add: %q %v", out, err)
+	}
+
+	out, _ = run(t, env, "clients", "list")
+	for _, want := range []string{id, "spa", "0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %s:\n%s", want, out)
+		}
+	}
+
+	// Bad input is refused with every problem, and nothing is stored.
+	_, err = run(t, env, "clients", "add", "--name", "", "--redirect-uri", "not a url", "--scope", "admin")
+	var ve *clients.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) < 3 {
+		t.Fatalf("invalid add: %v", err)
+	}
+	if _, err := run(t, env, "clients", "add", "--name", "Dup", "--id", "spa", "--redirect-uri", "https://d.example/cb"); !errors.Is(err, clients.ErrClientExists) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if _, err := run(t, env, "clients", "remove", "spa"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, env, "clients", "show", "spa"); !errors.Is(err, clients.ErrClientNotFound) {
+		t.Fatalf("show removed: %v", err)
+	}
+	if _, err := run(t, nil, "clients", "list"); err == nil || !strings.Contains(err.Error(), "database is required") {
+		t.Fatalf("no database: %v", err)
+	}
+}
+
+func TestKeysCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"SIGNET_DATABASE": "sqlite:" + filepath.Join(dir, "signet.db"), "SIGNET_SECRET": strings.Repeat("k", 40)}
+	if _, err := run(t, env, "keys", "rotate"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, env, "keys", "rotate", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotated map[string]string
+	_ = json.Unmarshal([]byte(out), &rotated)
+	out, err = run(t, env, "keys", "list", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []map[string]string
+	if err := json.Unmarshal([]byte(out), &keys); err != nil || len(keys) != 2 {
+		t.Fatalf("keys list: %s %v", out, err)
+	}
+	if keys[0]["kid"] != rotated["kid"] || keys[0]["status"] != "current" || keys[1]["status"] != "retired" || keys[1]["unpublish_at"] == "" {
+		t.Fatalf("keys = %v", keys)
+	}
+	delete(env, "SIGNET_SECRET")
+	if _, err := run(t, env, "keys", "rotate"); err == nil || !strings.Contains(err.Error(), "SIGNET_SECRET") {
+		t.Fatalf("rotate without a secret: %v", err)
+	}
+}
+
+// TestServeDevAndShutdown starts `serve --dev` on a free port, checks the
+// demo client exists and discovery answers, then stops it gracefully.
+func TestServeDevAndShutdown(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "signet.db")
+	started := make(chan string, 1)
+	var stderr bytes.Buffer
+	m := &Main{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return "" }, Started: started}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--dev", "--database", db, "--listen", "127.0.0.1:0", "--issuer", "http://127.0.0.1:1"})
+	}()
+	var addr string
+	select {
+	case addr = <-started:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	resp, err := http.Get("http://" + addr + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&disc)
+	resp.Body.Close()
+	if disc["issuer"] != "http://127.0.0.1:1" {
+		t.Fatalf("discovery issuer = %v", disc["issuer"])
+	}
+	resp, err = http.Get("http://" + addr + "/ready")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("ready: %v %v", resp, err)
+	}
+	out, err := run(t, map[string]string{"SIGNET_DATABASE": db}, "clients", "show", "--json", "demo")
+	if err != nil || !strings.Contains(out, "http://127.0.0.1:1/demo/callback") {
+		t.Fatalf("demo client: %s %v", out, err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("log lacks the shutdown:\n%s", stderr.String())
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	_, err := run(t, map[string]string{"SIGNET_ISSUER": "http://public.example"}, "serve")
+	if err == nil || !strings.Contains(err.Error(), "plain http") || !strings.Contains(err.Error(), "secret is required") || !strings.Contains(err.Error(), "database is required") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestVersionAndUnknown(t *testing.T) {
+	out, err := run(t, nil, "version")
+	if err != nil || !strings.HasPrefix(out, "signet ") {
+		t.Fatalf("%q %v", out, err)
+	}
+	if _, err := run(t, nil, "frobnicate"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/op"
+	"github.com/signet-id/signet/storage"
+)
+
+// serve runs the provider until ctx ends, then drains in-flight requests.
+func (m *Main) serve(ctx context.Context, args []string) error {
+	var c commonFlags
+	fs := m.newFlagSet("serve", &c, true)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, problems := m.loadConfig(&c)
+	if err := joinProblems(problems, cfg.Validate()); err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, m.Stderr)
+	// zitadel logs through slog's default logger.
+	slog.SetDefault(log)
+	secret, err := resolveSecret(cfg, log, true)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sealer, err := op.NewSealer(secret)
+	if err != nil {
+		return err
+	}
+	cryptoKey, err := op.LoadCryptoKey(ctx, db, sealer)
+	if err != nil {
+		return err
+	}
+	keys := op.NewKeyRing(db, sealer, time.Now, time.Duration(cfg.Keys.Refresh))
+	if err := keys.Ensure(ctx); err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	registry := newRegistry(db, cfg.Dev)
+	if cfg.Dev {
+		if err := ensureDemoClient(ctx, registry, cfg.Issuer); err != nil {
+			return fmt.Errorf("demo client: %w", err)
+		}
+	}
+	srv, err := op.New(opConfig(cfg, cryptoKey), op.Deps{
+		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: op.NewMetrics(nil),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	go sweepLoop(bg, srv, log)
+	if cfg.Keys.RotateEvery > 0 {
+		go rotateLoop(bg, keys, registry, cfg, log)
+	}
+	log.Info("signet listening", "issuer", cfg.Issuer, "addr", ln.Addr().String(), "database", db.Driver(), "dev", cfg.Dev)
+	if cfg.Dev {
+		log.Info("dev mode: open the demo relying party", "url", strings.TrimSuffix(cfg.Issuer, "/")+"/demo")
+	}
+	if m.Started != nil {
+		m.Started <- ln.Addr().String()
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
+	oc := op.DefaultConfig(cfg.Issuer)
+	oc.Insecure = cfg.Dev || isHTTP(cfg.Issuer)
+	oc.Demo = cfg.Dev
+	oc.ChainIDs = cfg.Chains
+	oc.AccessTokenTTL = time.Duration(cfg.Tokens.AccessTTL)
+	oc.IDTokenTTL = time.Duration(cfg.Tokens.IDTTL)
+	oc.RefreshTokenTTL = time.Duration(cfg.Tokens.RefreshTTL)
+	oc.CodeTTL = time.Duration(cfg.Tokens.CodeTTL)
+	oc.ChallengeTTL = time.Duration(cfg.Tokens.ChallengeTTL)
+	oc.AuthRequestTTL = time.Duration(cfg.Tokens.AuthRequestTTL)
+	oc.CryptoKey = cryptoKey
+	return oc
+}
+
+func isHTTP(u string) bool { return len(u) > 7 && u[:7] == "http://" }
+
+func newRegistry(db *storage.DB, dev bool) *clients.Registry {
+	if dev {
+		return clients.NewRegistry(db, clients.WithInsecureRedirects())
+	}
+	return clients.NewRegistry(db)
+}
+
+func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// resolveSecret returns the configured secret or, in dev mode, one kept in a
+// file beside the SQLite database (created on first start when create is set).
+func resolveSecret(cfg Config, log *slog.Logger, create bool) (string, error) {
+	if cfg.Secret != "" {
+		return cfg.Secret, nil
+	}
+	path := secretFile(cfg.Database)
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		if cfg.Dev {
+			log.Warn("dev mode: using the key-encryption secret kept in a file; set SIGNET_SECRET in production", "file", path)
+		}
+		return string(b), nil
+	}
+	if !cfg.Dev || !create {
+		return "", errors.New("no secret configured: set SIGNET_SECRET (or secret: in the config file)")
+	}
+	raw := make([]byte, 36)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	s := base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		return "", fmt.Errorf("write dev secret: %w", err)
+	}
+	log.Warn("dev mode: generated a key-encryption secret and stored it in a file; set SIGNET_SECRET in production", "file", path)
+	return s, nil
+}
+
+// ensureDemoClient registers (or re-points) the public demo client.
+func ensureDemoClient(ctx context.Context, reg *clients.Registry, issuer string) error {
+	redirect := op.DemoRedirectURI(issuer)
+	c, err := reg.Get(ctx, op.DemoClientID)
+	if errors.Is(err, clients.ErrClientNotFound) {
+		_, _, err = reg.Add(ctx, clients.Params{
+			ID: op.DemoClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{redirect},
+		})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	for _, u := range c.RedirectURIs {
+		if u == redirect {
+			return nil
+		}
+	}
+	_, err = reg.Update(ctx, op.DemoClientID, clients.Changes{AddRedirectURIs: []string{redirect}})
+	return err
+}
+
+// sweepLoop deletes expired challenges, requests and tokens every minute.
+func sweepLoop(ctx context.Context, srv *op.Server, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := srv.Sweep(ctx); err != nil {
+				log.Warn("sweep failed", "err", err)
+			} else if n > 0 {
+				log.Debug("swept expired rows", "rows", n)
+			}
+		}
+	}
+}
+
+// rotateLoop rotates the signing key once the current one is older than
+// keys.rotate_every.
+func rotateLoop(ctx context.Context, keys *op.KeyRing, reg *clients.Registry, cfg Config, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			list, err := keys.List(ctx)
+			if err != nil || len(list) == 0 {
+				continue
+			}
+			if time.Since(list[0].ActiveAt) < time.Duration(cfg.Keys.RotateEvery) {
+				continue
+			}
+			keep, err := op.KeyRetention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
+			if err != nil {
+				log.Warn("key rotation", "err", err)
+				continue
+			}
+			k, err := keys.Rotate(ctx, time.Duration(cfg.Keys.PublishDelay), keep)
+			if err != nil {
+				log.Warn("key rotation", "err", err)
+				continue
+			}
+			log.Info("rotated signing key", "kid", k.ID, "active_at", k.ActiveAt)
+		}
+	}
+}

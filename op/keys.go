@@ -1,0 +1,315 @@
+package op
+
+import (
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/storage"
+)
+
+// Sealer encrypts private material at rest with AES-256-GCM under a key
+// derived (HKDF-SHA256) from the configured secret.
+type Sealer struct {
+	aead cipher.AEAD
+}
+
+// NewSealer derives the encryption key from secret.
+func NewSealer(secret string) (*Sealer, error) {
+	if len(secret) < 32 {
+		return nil, errors.New("secret must be at least 32 characters")
+	}
+	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "signet private keys v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead}, nil
+}
+
+// Seal encrypts plaintext; the nonce is prepended.
+func (s *Sealer) Seal(plaintext []byte) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, plaintext, nil), nil
+}
+
+// Open decrypts what Seal produced.
+func (s *Sealer) Open(sealed []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("sealed value too short")
+	}
+	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return nil, errors.New("cannot decrypt a stored private key: is the secret the one it was sealed with?")
+	}
+	return out, nil
+}
+
+// KeyRing holds the token-signing keys: the current private key, decrypted
+// once, and every public key still published. It reloads from the database
+// at most every refresh interval, so rotations made elsewhere (the CLI,
+// another replica) are picked up without a DB hit per token.
+type KeyRing struct {
+	db      *storage.DB
+	sealer  *Sealer
+	now     func() time.Time
+	refresh time.Duration
+
+	mu       sync.Mutex
+	loadedAt time.Time
+	keys     []*storage.SigningKey
+	private  map[string]*rsa.PrivateKey
+	public   []zop.Key
+}
+
+// NewKeyRing builds a key ring over the database's signing keys.
+func NewKeyRing(db *storage.DB, sealer *Sealer, now func() time.Time, refresh time.Duration) *KeyRing {
+	return &KeyRing{db: db, sealer: sealer, now: now, refresh: refresh, private: map[string]*rsa.PrivateKey{}}
+}
+
+// Ensure creates a first signing key when none is usable.
+func (k *KeyRing) Ensure(ctx context.Context) error {
+	if err := k.reload(ctx); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	_, ok := k.currentLocked()
+	k.mu.Unlock()
+	if ok {
+		return nil
+	}
+	if _, err := k.create(ctx, k.now()); err != nil {
+		return err
+	}
+	return k.reload(ctx)
+}
+
+// Rotate publishes a new key that starts signing after delay; older keys are
+// retired then and leave the JWKS keep after that, when every token they
+// signed has expired.
+func (k *KeyRing) Rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
+	activeAt := k.now().Add(delay)
+	key, err := k.create(ctx, activeAt)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.db.RetireSigningKeys(ctx, activeAt, activeAt, activeAt.Add(keep)); err != nil {
+		return nil, err
+	}
+	return key, k.reload(ctx)
+}
+
+// List returns the keys still published, newest first.
+func (k *KeyRing) List(ctx context.Context) ([]*storage.SigningKey, error) {
+	return k.db.SigningKeys(ctx, k.now())
+}
+
+func (k *KeyRing) create(ctx context.Context, activeAt time.Time) (*storage.SigningKey, error) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	kid, err := Thumbprint(&priv.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := json.Marshal(jose.JSONWebKey{Key: &priv.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"})
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := k.sealer.Seal(x509.MarshalPKCS1PrivateKey(priv))
+	if err != nil {
+		return nil, err
+	}
+	key := &storage.SigningKey{
+		ID: kid, Algorithm: string(jose.RS256), PublicJWK: pub, PrivateKey: sealed,
+		CreatedAt: k.now(), ActiveAt: activeAt,
+	}
+	if err := k.db.CreateSigningKey(ctx, key); err != nil {
+		return nil, fmt.Errorf("store signing key: %w", err)
+	}
+	return key, nil
+}
+
+// Thumbprint is the RFC 7638 SHA-256 thumbprint of a public key, base64url.
+func Thumbprint(pub *rsa.PublicKey) (string, error) {
+	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), nil
+}
+
+// reload reads the keys from the database.
+func (k *KeyRing) reload(ctx context.Context) error {
+	keys, err := k.db.SigningKeys(ctx, k.now())
+	if err != nil {
+		return err
+	}
+	public := make([]zop.Key, 0, len(keys))
+	for _, sk := range keys {
+		var jwk jose.JSONWebKey
+		if err := json.Unmarshal(sk.PublicJWK, &jwk); err != nil {
+			return fmt.Errorf("signing key %s: %w", sk.ID, err)
+		}
+		pub, ok := jwk.Key.(*rsa.PublicKey)
+		if !ok {
+			return fmt.Errorf("signing key %s is not RSA", sk.ID)
+		}
+		public = append(public, publicKey{id: sk.ID, key: pub})
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys, k.public, k.loadedAt = keys, public, k.now()
+	return nil
+}
+
+// currentLocked picks the newest key whose activation has come.
+func (k *KeyRing) currentLocked() (*storage.SigningKey, bool) {
+	now := k.now()
+	for _, sk := range k.keys { // newest activation first
+		if !sk.ActiveAt.After(now) {
+			return sk, true
+		}
+	}
+	return nil, false
+}
+
+func (k *KeyRing) fresh(ctx context.Context) error {
+	k.mu.Lock()
+	stale := k.now().Sub(k.loadedAt) >= k.refresh
+	k.mu.Unlock()
+	if stale {
+		return k.reload(ctx)
+	}
+	return nil
+}
+
+// SigningKey returns the key that signs tokens now.
+func (k *KeyRing) SigningKey(ctx context.Context) (zop.SigningKey, error) {
+	if err := k.fresh(ctx); err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	sk, ok := k.currentLocked()
+	if !ok {
+		return nil, errors.New("no active signing key")
+	}
+	priv, ok := k.private[sk.ID]
+	if !ok {
+		der, err := k.sealer.Open(sk.PrivateKey)
+		if err != nil {
+			return nil, err
+		}
+		priv, err = x509.ParsePKCS1PrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", sk.ID, err)
+		}
+		priv.Precompute()
+		k.private[sk.ID] = priv
+	}
+	return signingKey{id: sk.ID, key: priv}, nil
+}
+
+// KeySet returns every published public key.
+func (k *KeyRing) KeySet(ctx context.Context) ([]zop.Key, error) {
+	if err := k.fresh(ctx); err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.public, nil
+}
+
+type signingKey struct {
+	id  string
+	key *rsa.PrivateKey
+}
+
+func (s signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (s signingKey) Key() any                                    { return s.key }
+func (s signingKey) ID() string                                  { return s.id }
+
+type publicKey struct {
+	id  string
+	key *rsa.PublicKey
+}
+
+func (p publicKey) ID() string                         { return p.id }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (p publicKey) Use() string                        { return "sig" }
+func (p publicKey) Key() any                           { return p.key }
+
+// cryptoKeySetting names the stored, sealed zitadel crypto key.
+const cryptoKeySetting = "op_crypto_key"
+
+// LoadCryptoKey returns the provider's persistent crypto key, creating it on
+// first start; every replica reads the same key.
+func LoadCryptoKey(ctx context.Context, db *storage.DB, sealer *Sealer) ([32]byte, error) {
+	var key [32]byte
+	fresh := make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, fresh); err != nil {
+		return key, err
+	}
+	sealed, err := sealer.Seal(fresh)
+	if err != nil {
+		return key, err
+	}
+	stored, err := db.EnsureSetting(ctx, cryptoKeySetting, sealed)
+	if err != nil {
+		return key, fmt.Errorf("load crypto key: %w", err)
+	}
+	plain, err := sealer.Open(stored)
+	if err != nil {
+		return key, err
+	}
+	if len(plain) != 32 {
+		return key, errors.New("stored crypto key has the wrong length")
+	}
+	copy(key[:], plain)
+	return key, nil
+}
+
+// KeyRetention is how long a retired key must stay published: the longest
+// lifetime of a token it may have signed (defaults or any client's
+// override), plus clock skew.
+func KeyRetention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL time.Duration) (time.Duration, error) {
+	keep := max(accessTTL, idTTL)
+	list, err := reg.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range list {
+		keep = max(keep, c.AccessTokenTTL, c.IDTokenTTL)
+	}
+	return keep + 5*time.Minute, nil
+}

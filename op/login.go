@@ -1,0 +1,281 @@
+package op
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/signet-id/signet/siwe"
+	"github.com/signet-id/signet/storage"
+	"github.com/signet-id/signet/web"
+)
+
+// maxJSONBody bounds the JSON bodies of the login and headless endpoints.
+const maxJSONBody = 64 << 10
+
+// contentSecurityPolicy is sent with every HTML page: scripts and styles
+// come only from Signet itself.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+func setPageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, status int, title, message string) {
+	setPageHeaders(w)
+	w.WriteHeader(status)
+	_ = s.pages.Error(w, web.ErrorData{Title: title, Message: message, StaticURL: s.path("/static/")})
+}
+
+// pendingAuthRequest loads an authorization request that still waits for a
+// sign-in.
+func (s *Server) pendingAuthRequest(r *http.Request, id string) (*storage.AuthRequest, error) {
+	if id == "" {
+		return nil, errBadRequest("authRequestID is required")
+	}
+	a, err := s.db.AuthRequestByID(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request; start the sign-in again from the app")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(a.ExpiresAt) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("this sign-in request expired; start again from the app")
+	}
+	if a.Login != nil {
+		return nil, oidc.ErrInvalidRequest().WithDescription("this sign-in request was already completed")
+	}
+	return a, nil
+}
+
+// scopeClaims says, in words, what each scope gives the app.
+func scopeClaims(scopes []string) []string {
+	out := []string{"Your Ethereum address and chain, as your account ID"}
+	if slices.Contains(scopes, oidc.ScopeProfile) {
+		out = append(out, "Your username (your ENS name or address)")
+	}
+	if slices.Contains(scopes, ScopeSIWE) {
+		out = append(out, "The message you sign and its signature, so the app can verify it itself")
+	}
+	if slices.Contains(scopes, oidc.ScopeOfflineAccess) {
+		out = append(out, "Access while you are away (a refresh token)")
+	}
+	return out
+}
+
+// handleLoginPage renders the sign-in page for an authorization request.
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	a, err := s.pendingAuthRequest(r, r.URL.Query().Get("authRequestID"))
+	if err != nil {
+		e, clientFault := toAPIError(err)
+		if !clientFault {
+			s.log.ErrorContext(r.Context(), "login page", "request_id", RequestID(r.Context()), "err", err)
+		}
+		s.errorPage(w, e.status, "Cannot sign in", e.description)
+		return
+	}
+	c, err := s.registry.Get(r.Context(), a.ClientID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "login page client", "request_id", RequestID(r.Context()), "err", err)
+		s.errorPage(w, http.StatusBadRequest, "Cannot sign in", "The application that sent you here is no longer registered.")
+		return
+	}
+	host := a.RedirectURI
+	if u, err := url.Parse(a.RedirectURI); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	setPageHeaders(w)
+	err = s.pages.Login(w, web.LoginData{
+		AuthRequestID: a.ID,
+		ClientName:    c.Name,
+		RedirectHost:  host,
+		Claims:        scopeClaims(a.Scopes),
+		ChainIDs:      s.cfg.ChainIDs,
+		ChallengeURL:  s.path("/login/challenge"),
+		VerifyURL:     s.path("/login/verify"),
+		StaticURL:     s.path("/static/"),
+		CancelURL:     cancelURL(a),
+	})
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "render login page", "request_id", RequestID(r.Context()), "err", err)
+	}
+}
+
+// cancelURL sends the person back to the app with access_denied
+// (RFC 6749 §4.1.2.1).
+func cancelURL(a *storage.AuthRequest) string {
+	u, err := url.Parse(a.RedirectURI)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("error", "access_denied")
+	q.Set("error_description", "the person cancelled the sign-in")
+	if a.State != "" {
+		q.Set("state", a.State)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// decodeJSON reads a bounded JSON body into v, refusing other content types
+// (which also keeps cross-site form posts out).
+func decodeJSON(r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errBadRequest("request body must be application/json")
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
+	if err := dec.Decode(v); err != nil {
+		return errBadRequest("request body is not valid JSON of the expected shape")
+	}
+	return nil
+}
+
+type loginChallengeRequest struct {
+	AuthRequestID string `json:"authRequestID"`
+	Address       string `json:"address"`
+	ChainID       int64  `json:"chainId"`
+}
+
+type loginChallengeResponse struct {
+	ChallengeID string    `json:"challengeId"`
+	Message     string    `json:"message"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+// handleLoginChallenge issues the message the page asks the wallet to sign.
+func (s *Server) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
+	var req loginChallengeRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	a, err := s.pendingAuthRequest(r, req.AuthRequestID)
+	if err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	c, err := s.registry.Get(r.Context(), a.ClientID)
+	if err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	ch, err := s.siwe.Issue(r.Context(), siwe.IssueRequest{
+		Address:       req.Address,
+		ChainID:       req.ChainID,
+		ClientID:      a.ClientID,
+		Scopes:        a.Scopes,
+		AuthRequestID: a.ID,
+		Statement:     statementFor(c.Name),
+	})
+	if err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	writeJSON(w, http.StatusOK, loginChallengeResponse{ChallengeID: ch.ID, Message: ch.Message, ExpiresAt: ch.ExpiresAt})
+}
+
+// statementFor is the human-readable line of the SIWE message (EIP-4361
+// statement: no newlines).
+func statementFor(clientName string) string {
+	name := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, clientName)
+	return "Sign in to " + name + " with your Ethereum account."
+}
+
+type loginVerifyRequest struct {
+	AuthRequestID string `json:"authRequestID"`
+	ChallengeID   string `json:"challengeId"`
+	Signature     string `json:"signature"`
+}
+
+// handleLoginVerify checks the signature, completes the authorization
+// request and tells the page where to go next (zitadel's callback, which
+// redirects to the app with code, state and iss).
+func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
+	var req loginVerifyRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	if req.ChallengeID == "" || req.AuthRequestID == "" || req.Signature == "" {
+		s.writeError(w, r, errBadRequest("authRequestID, challengeId and signature are required"), false)
+		return
+	}
+	ch, err := s.db.ChallengeByID(r.Context(), req.ChallengeID)
+	if errors.Is(err, siwe.ErrChallengeNotFound) {
+		s.metrics.Login("browser", "rejected")
+		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("unknown challenge; ask for a new one"), false)
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	res, err := s.verify(r, ch.Message, req.Signature, siwe.Expect{ChallengeID: ch.ID, AuthRequestID: req.AuthRequestID})
+	if err != nil {
+		s.metrics.Login("browser", "rejected")
+		s.writeError(w, r, err, false)
+		return
+	}
+	login := s.newLogin(res, []string{"pop"})
+	if err := s.db.CompleteAuthRequest(r.Context(), req.AuthRequestID, login); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			err = oidc.ErrInvalidRequest().WithDescription("this sign-in request expired or was already completed; start again from the app")
+		}
+		s.metrics.Login("browser", "rejected")
+		s.writeError(w, r, err, false)
+		return
+	}
+	s.metrics.Login("browser", "success")
+	writeJSON(w, http.StatusOK, map[string]string{"redirect": zop.AuthCallbackURL(s.provider)(r.Context(), req.AuthRequestID)})
+}
+
+// verify runs the SIWE verifier and records its latency.
+func (s *Server) verify(r *http.Request, message, signature string, expect siwe.Expect) (*siwe.Result, error) {
+	start := time.Now()
+	res, err := s.siwe.Verify(r.Context(), message, signature, expect)
+	s.metrics.ObserveVerify(time.Since(start))
+	return res, err
+}
+
+// newLogin turns a verified signature into the login record tokens refer to.
+func (s *Server) newLogin(res *siwe.Result, amr []string) *storage.Login {
+	now := s.now()
+	signer := ""
+	if res.Signer != res.Address {
+		signer = res.Signer.Hex()
+	}
+	return &storage.Login{
+		ID:        randomID(18),
+		Subject:   Subject(res.ChainID, res.Address),
+		Address:   res.Address.Hex(),
+		ChainID:   res.ChainID,
+		Signer:    signer,
+		Message:   res.Message,
+		Signature: res.SignatureHex,
+		AMR:       amr,
+		AuthTime:  now,
+		ExpiresAt: now.Add(s.cfg.AuthRequestTTL),
+	}
+}
