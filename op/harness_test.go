@@ -68,7 +68,18 @@ func newTestServer(t testing.TB, clock *testClock, mutate ...func(*op.Config)) *
 	return newTestServerDSN(t, dsn, clock, mutate...)
 }
 
+// newTestServerPath serves Signet with an issuer that has a path.
+func newTestServerPath(t testing.TB, path string) *testServer {
+	t.Helper()
+	return newTestServerFull(t, "sqlite:"+filepath.Join(t.TempDir(), "signet.db"), nil, path)
+}
+
 func newTestServerDSN(t testing.TB, dsn string, clock *testClock, mutate ...func(*op.Config)) *testServer {
+	t.Helper()
+	return newTestServerFull(t, dsn, clock, "", mutate...)
+}
+
+func newTestServerFull(t testing.TB, dsn string, clock *testClock, path string, mutate ...func(*op.Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now
@@ -97,7 +108,7 @@ func newTestServerDSN(t testing.TB, dsn string, clock *testClock, mutate ...func
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := "http://" + ln.Addr().String()
+	issuer := "http://" + ln.Addr().String() + path
 	cfg := op.DefaultConfig(issuer)
 	cfg.Insecure = true
 	cfg.CryptoKey = key
@@ -253,3 +264,17 @@ func signIn(t testing.TB, ts *testServer, c *http.Client, authRequestID string, 
 }
 
 func errorAs(err error, target any) bool { return errors.As(err, target) }
+
+// parseHeader returns the kid of a compact JWS.
+func parseHeader(jwt string) (string, error) {
+	h, _, _ := strings.Cut(jwt, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "", err
+	}
+	var hdr struct {
+		KID string `json:"kid"`
+	}
+	err = json.Unmarshal(raw, &hdr)
+	return hdr.KID, err
+}

@@ -201,8 +201,8 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /demo/start", http.HandlerFunc(s.demo.start))
 		mux.Handle("GET /demo/callback", http.HandlerFunc(s.demo.callback))
 	}
-	mux.Handle("/authorize", s.withIssParam(s.provider))
-	mux.Handle("/authorize/callback", s.withIssParam(s.provider))
+	mux.Handle("/authorize", s.authorizeResponses(s.provider))
+	mux.Handle("/authorize/callback", s.authorizeResponses(s.provider))
 	mux.Handle("/", s.provider)
 	var h http.Handler = mux
 	if p := strings.TrimSuffix(s.issuer.Path, "/"); p != "" {
