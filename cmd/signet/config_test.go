@@ -29,8 +29,8 @@ log:
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"SIGNET_LISTEN": ":9100",
-		"SIGNET_CHAINS": "1,137",
+		"SIGNET_LISTEN":  ":9100",
+		"SIGNET_CHAINS":  "1,137",
 		"SIGNET_RPC_137": "https://rpc.example/137",
 	}
 	m := &Main{Getenv: func(k string) string { return env[k] }, Environ: []string{"SIGNET_RPC_137=https://rpc.example/137", "OTHER=1"}}
