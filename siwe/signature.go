@@ -33,11 +33,23 @@ var _ SignatureChecker = EOAChecker{}
 
 // CheckSignature recovers the signer of hash from sig and requires it to be account.
 func (EOAChecker) CheckSignature(_ context.Context, _ int64, account common.Address, hash common.Hash, sig []byte) (common.Address, error) {
+	signer, err := Recover(hash, sig)
+	if err != nil {
+		return common.Address{}, err
+	}
+	if signer != account {
+		return common.Address{}, invalidGrant("signature does not match the address")
+	}
+	return signer, nil
+}
+
+// Recover returns the key that made a 65-byte secp256k1 signature (r, s, v)
+// over hash; v may be 27/28 (Ethereum's legacy encoding) or 0/1. Failures
+// are [*Error] values with CodeInvalidGrant.
+func Recover(hash common.Hash, sig []byte) (common.Address, error) {
 	if len(sig) != crypto.SignatureLength {
 		return common.Address{}, invalidGrant("signature must be 65 bytes")
 	}
-	// Wallets write v as 27/28 (Ethereum's legacy encoding) or 0/1; ecrecover
-	// wants 0/1.
 	v := sig[crypto.RecoveryIDOffset]
 	switch v {
 	case 27, 28:
@@ -53,11 +65,7 @@ func (EOAChecker) CheckSignature(_ context.Context, _ int64, account common.Addr
 	if err != nil {
 		return common.Address{}, invalidGrant("signature is not a valid secp256k1 signature")
 	}
-	signer := crypto.PubkeyToAddress(*pub)
-	if signer != account {
-		return common.Address{}, invalidGrant("signature does not match the address")
-	}
-	return signer, nil
+	return crypto.PubkeyToAddress(*pub), nil
 }
 
 // TextHash returns the EIP-191 (version 0x45, personal_sign) hash of message:

@@ -8,6 +8,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // Verifier issues challenges and verifies signed EIP-4361 messages against them.
@@ -15,7 +17,8 @@ type Verifier struct {
 	cfg     Config
 	store   Store
 	now     func() time.Time
-	checker SignatureChecker
+	checker   SignatureChecker
+	delegates Delegates
 
 	randMu sync.Mutex // an injected random source need not be safe for concurrent use
 	random io.Reader
@@ -47,6 +50,23 @@ func WithSignatureChecker(c SignatureChecker) Option {
 	return func(v *Verifier) {
 		if c != nil {
 			v.checker = c
+		}
+	}
+}
+
+// Delegates names the keys allowed to sign on behalf of a challenge's
+// account without being it: the enabled signers of a developer license.
+type Delegates interface {
+	// Delegates returns the keys that may sign for c.Address, or none.
+	Delegates(ctx context.Context, c *Challenge) ([]common.Address, error)
+}
+
+// WithDelegates lets keys other than the account sign for it (developer
+// licenses); nil keeps the default, none.
+func WithDelegates(d Delegates) Option {
+	return func(v *Verifier) {
+		if d != nil {
+			v.delegates = d
 		}
 	}
 }

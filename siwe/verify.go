@@ -80,13 +80,9 @@ func (v *Verifier) Verify(ctx context.Context, message, signature string, expect
 
 	// EIP-191: the signature covers the exact submitted bytes, never a
 	// re-serialisation of the parsed fields.
-	signer, err := v.checker.CheckSignature(ctx, msg.ChainID, c.Address, TextHash([]byte(message)), sig)
+	signer, err := v.checkSignature(ctx, msg.ChainID, c, TextHash([]byte(message)), sig)
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e != nil {
-			return nil, e
-		}
-		return nil, unavailable("signature could not be checked", err)
+		return nil, err
 	}
 
 	// Consume last, so that an invalid submission cannot burn a challenge; the
@@ -107,6 +103,40 @@ func (v *Verifier) Verify(ctx context.Context, message, signature string, expect
 		Signer:       signer,
 		ChainID:      msg.ChainID,
 	}, nil
+}
+
+// checkSignature decides who signed hash for the challenge's account: one of
+// its delegates (checked offline), else whatever the signature checker
+// accepts (the account's own key, or a contract wallet or license contract
+// through ERC-6492/ERC-1271). When a contract accepted a plain 65-byte
+// signature, the key that made it is named as the signer.
+func (v *Verifier) checkSignature(ctx context.Context, chainID int64, c *Challenge, hash common.Hash, sig []byte) (common.Address, error) {
+	var recovered common.Address
+	var recErr error
+	if len(sig) == 65 {
+		recovered, recErr = Recover(hash, sig)
+	}
+	if v.delegates != nil && len(sig) == 65 && recErr == nil && recovered != c.Address {
+		ds, err := v.delegates.Delegates(ctx, c)
+		if err != nil {
+			return common.Address{}, unavailable("signer list is unavailable", err)
+		}
+		if slices.Contains(ds, recovered) {
+			return recovered, nil
+		}
+	}
+	signer, err := v.checker.CheckSignature(ctx, chainID, c.Address, hash, sig)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e != nil {
+			return common.Address{}, e
+		}
+		return common.Address{}, unavailable("signature could not be checked", err)
+	}
+	if signer == c.Address && len(sig) == 65 && recErr == nil {
+		signer = recovered
+	}
+	return signer, nil
 }
 
 // check compares the challenge with what the caller expects.
