@@ -14,9 +14,9 @@ import (
 
 // Verifier issues challenges and verifies signed EIP-4361 messages against them.
 type Verifier struct {
-	cfg     Config
-	store   Store
-	now     func() time.Time
+	cfg       Config
+	store     Store
+	now       func() time.Time
 	checker   SignatureChecker
 	delegates Delegates
 
