@@ -2,7 +2,6 @@ package op_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -219,5 +218,3 @@ func readAll(t testing.TB, resp *http.Response) string {
 	}
 	return sb.String()
 }
-
-var _ = json.Marshal

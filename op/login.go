@@ -166,6 +166,9 @@ func (s *Server) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err, false)
 		return
 	}
+	if !s.limit(w, r, req.Address, false) {
+		return
+	}
 	a, err := s.pendingAuthRequest(r, req.AuthRequestID)
 	if err != nil {
 		s.writeError(w, r, err, false)
@@ -216,6 +219,9 @@ func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
 	var req loginVerifyRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.writeError(w, r, err, false)
+		return
+	}
+	if !s.limit(w, r, "", false) {
 		return
 	}
 	if req.ChallengeID == "" || req.AuthRequestID == "" || req.Signature == "" {

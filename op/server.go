@@ -41,6 +41,8 @@ type Config struct {
 	RefreshTokenTTL time.Duration
 	// ChallengeTTL is a SIWE challenge's lifetime.
 	ChallengeTTL time.Duration
+	// RateLimits bounds the challenge and verify endpoints.
+	RateLimits RateLimits
 	// CryptoKey encrypts zitadel's opaque values; it must be the same on
 	// every replica (see LoadCryptoKey).
 	CryptoKey [32]byte
@@ -57,6 +59,7 @@ func DefaultConfig(issuer string) Config {
 		IDTokenTTL:      time.Hour,
 		RefreshTokenTTL: 30 * 24 * time.Hour,
 		ChallengeTTL:    5 * time.Minute,
+		RateLimits:      RateLimits{PerIP: 120, PerAddress: 30, Window: time.Minute},
 	}
 }
 
@@ -77,6 +80,10 @@ type Server struct {
 	issuer   *url.URL
 	handler  http.Handler
 	demo     *demoApp
+	store    *store
+
+	ipLimit   *limiter
+	addrLimit *limiter
 }
 
 // Deps are the parts the server is built from.
@@ -107,7 +114,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil)
 	}
-	opts := []siwe.Option{siwe.WithClock(d.Now)}
+	opts := []siwe.Option{siwe.WithClock(d.Now), siwe.WithDelegates(delegates{registry: d.Registry})}
 	if d.Signatures != nil {
 		opts = append(opts, siwe.WithSignatureChecker(d.Signatures))
 	}
@@ -130,6 +137,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.origins = newOriginSet(d.Registry, d.Now, 10*time.Second)
 	st := &store{db: d.DB, registry: d.Registry, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL}
+	s.store = st
+	s.ipLimit = newLimiter(cfg.RateLimits.PerIP, cfg.RateLimits.Window, d.Now)
+	s.addrLimit = newLimiter(cfg.RateLimits.PerAddress, cfg.RateLimits.Window, d.Now)
 	zcfg := &zop.Config{
 		CryptoKey:                cfg.CryptoKey,
 		CryptoKeyId:              "signet-1",
@@ -191,6 +201,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /login", interceptor.HandlerFunc(s.handleLoginPage))
 	mux.Handle("POST /login/challenge", interceptor.HandlerFunc(s.handleLoginChallenge))
 	mux.Handle("POST /login/verify", interceptor.HandlerFunc(s.handleLoginVerify))
+	mux.Handle("POST /auth/web3/generate_challenge", http.HandlerFunc(s.handleGenerateChallenge))
+	mux.Handle("POST /auth/web3/submit_challenge", http.HandlerFunc(s.handleSubmitChallenge))
+	mux.Handle("POST /auth/nonce", http.HandlerFunc(s.handleNonce))
+	mux.Handle("POST /auth/verify", http.HandlerFunc(s.handleVerify))
 	mux.Handle("GET /logged-out", http.HandlerFunc(s.handleLoggedOut))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", web.Static()))
 	mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealth))

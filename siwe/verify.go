@@ -18,6 +18,9 @@ type Expect struct {
 	ClientID string
 	// AuthRequestID, if set, must be the authorization request the challenge was issued for.
 	AuthRequestID string
+	// Headless, if set, refuses challenges issued for a browser
+	// authorization request: those complete only through their login page.
+	Headless bool
 }
 
 // Result describes a verified sign-in.
@@ -148,6 +151,8 @@ func (e Expect) check(c *Challenge) *Error {
 		return invalidGrant("challenge was issued to a different client")
 	case e.AuthRequestID != "" && e.AuthRequestID != c.AuthRequestID:
 		return invalidGrant("challenge was issued for a different authorization request")
+	case e.Headless && c.AuthRequestID != "":
+		return invalidGrant("challenge belongs to a browser sign-in")
 	}
 	return nil
 }

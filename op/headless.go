@@ -1,0 +1,366 @@
+package op
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/siwe"
+	"github.com/signet-id/signet/storage"
+)
+
+// Headless sign-in: a backend or an AI agent holding a key gets tokens in two
+// requests, with no browser. Two wire formats share one implementation:
+//   - DIMO's /auth/web3/generate_challenge and submit_challenge (form or
+//     query parameters), so DIMO's SDKs work by changing the base URL;
+//   - the JSON nonce/verify pattern, /auth/nonce and /auth/verify.
+
+// headlessAMR marks logins made without a browser (RFC 8176 "pop": proof of
+// possession of a key).
+var headlessAMR = []string{"pop", "headless"}
+
+// challengeParams is what both challenge endpoints ask for.
+type challengeParams struct {
+	ClientID    string
+	RedirectURI string // DIMO's "domain"; empty for /auth/nonce
+	Scope       string
+	Address     string
+	ChainID     int64
+}
+
+// issueHeadless validates a headless challenge request and issues the challenge.
+func (s *Server) issueHeadless(ctx context.Context, p challengeParams) (*siwe.Challenge, error) {
+	if p.ClientID == "" {
+		return nil, errBadRequest("client_id is required")
+	}
+	if p.Address == "" {
+		return nil, errBadRequest("address is required")
+	}
+	c, err := s.registry.Get(ctx, p.ClientID)
+	if errors.Is(err, clients.ErrClientNotFound) {
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client_id")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.RedirectURI != "" && !slices.Contains(c.RedirectURIs, p.RedirectURI) {
+		return nil, errBadRequest("domain must be one of the client's registered redirect URIs, exactly")
+	}
+	if !common.IsHexAddress(p.Address) {
+		return nil, errBadRequest("address is not a valid Ethereum address")
+	}
+	chainID := p.ChainID
+	if c.IsLicense() && common.HexToAddress(p.Address).Hex() == c.ID {
+		// A license signs in on its own chain.
+		if chainID != 0 && chainID != c.LicenseChainID {
+			return nil, errBadRequest("this developer license lives on another chain")
+		}
+		chainID = c.LicenseChainID
+		if !slices.Contains(s.cfg.ChainIDs, chainID) {
+			return nil, errBadRequest("the developer license's chain is not enabled on this server")
+		}
+	}
+	return s.siwe.Issue(ctx, siwe.IssueRequest{
+		Address:     p.Address,
+		ChainID:     chainID,
+		ClientID:    c.ID,
+		Scopes:      headlessScopes(c, p.Scope),
+		RedirectURI: p.RedirectURI,
+		Statement:   statementFor(c.Name),
+	})
+}
+
+// headlessScopes keeps the requested scopes the client may have, and always openid.
+func headlessScopes(c *clients.Client, scope string) []string {
+	out := []string{oidc.ScopeOpenID}
+	for _, sc := range strings.Fields(scope) {
+		if sc != oidc.ScopeOpenID && c.ScopeAllowed(sc) && !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// redeemHeadless verifies a signed message and issues tokens for it, as the
+// token endpoint would for an authorization code.
+func (s *Server) redeemHeadless(ctx context.Context, flow, message, signature string, expect siwe.Expect) (*oidc.AccessTokenResponse, error) {
+	start := time.Now()
+	res, err := s.siwe.Verify(ctx, message, signature, expect)
+	s.metrics.ObserveVerify(time.Since(start))
+	if err != nil {
+		s.metrics.Login(flow, "rejected")
+		return nil, err
+	}
+	resp, err := s.issueTokens(ctx, res)
+	if err != nil {
+		s.metrics.Login(flow, "error")
+		return nil, err
+	}
+	s.metrics.Login(flow, "success")
+	return resp, nil
+}
+
+// issueTokens records the login and builds a token response with the same
+// machinery, keys, claims and lifetimes as the code flow.
+func (s *Server) issueTokens(ctx context.Context, res *siwe.Result) (*oidc.AccessTokenResponse, error) {
+	ch := res.Challenge
+	cl, err := s.store.client(ctx, ch.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	login := s.newLogin(res, headlessAMR)
+	if err := s.db.CreateLogin(ctx, login); err != nil {
+		return nil, err
+	}
+	req := authRequest{&storage.AuthRequest{
+		ClientID:     ch.ClientID,
+		RedirectURI:  ch.RedirectURI,
+		ResponseType: string(oidc.ResponseTypeCode),
+		Scopes:       ch.Scopes,
+		Login:        login,
+	}}
+	ctx = zop.ContextWithIssuer(ctx, s.cfg.Issuer)
+	return zop.CreateTokenResponse(ctx, req, cl, s.provider, true, "", "")
+}
+
+// delegates implements siwe.Delegates: a developer license's registered
+// signers may sign for it.
+type delegates struct{ registry *clients.Registry }
+
+func (d delegates) Delegates(ctx context.Context, c *siwe.Challenge) ([]common.Address, error) {
+	cl, err := d.registry.Get(ctx, c.ClientID)
+	if errors.Is(err, clients.ErrClientNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !cl.IsLicense() || c.Address.Hex() != cl.ID {
+		return nil, nil
+	}
+	return cl.Signers, nil
+}
+
+// limit applies the per-IP (and, when address is set, per-address) limits;
+// it answers 429 itself and reports false when the caller must stop.
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, address string, withMessage bool) bool {
+	if ok, wait := s.ipLimit.allow(clientIP(r, s.cfg.RateLimits.TrustedProxies)); !ok {
+		rateLimited(w, wait, withMessage)
+		return false
+	}
+	if address != "" && common.IsHexAddress(address) {
+		if ok, wait := s.addrLimit.allow(common.HexToAddress(address).Hex()); !ok {
+			rateLimited(w, wait, withMessage)
+			return false
+		}
+	}
+	return true
+}
+
+// writeTokens answers with a token response (RFC 6749 §5.1).
+func writeTokens(w http.ResponseWriter, resp *oidc.AccessTokenResponse) {
+	resp.State = ""
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// --- DIMO-compatible endpoints -------------------------------------------
+
+// handleGenerateChallenge is POST /auth/web3/generate_challenge. DIMO's JS
+// SDK sends every parameter in the query string with an empty body, so both
+// are read (r.FormValue merges them, the body first).
+func (s *Server) handleGenerateChallenge(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		s.writeError(w, r, err, true)
+		return
+	}
+	if rt := r.FormValue("response_type"); rt != "" && rt != "code" {
+		writeJSONError(w, http.StatusBadRequest, "unsupported_response_type", "response_type must be code", true)
+		return
+	}
+	if !s.limit(w, r, r.FormValue("address"), true) {
+		return
+	}
+	ch, err := s.issueHeadless(r.Context(), challengeParams{
+		ClientID:    r.FormValue("client_id"),
+		RedirectURI: r.FormValue("domain"),
+		Scope:       r.FormValue("scope"),
+		Address:     r.FormValue("address"),
+	})
+	if err != nil {
+		s.writeError(w, r, err, true)
+		return
+	}
+	if ch.RedirectURI == "" {
+		s.writeError(w, r, errBadRequest("domain is required"), true)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"state": ch.ID, "challenge": ch.Message})
+}
+
+// handleSubmitChallenge is POST /auth/web3/submit_challenge.
+func (s *Server) handleSubmitChallenge(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		s.writeError(w, r, err, true)
+		return
+	}
+	if !s.limit(w, r, "", true) {
+		return
+	}
+	if gt := r.FormValue("grant_type"); gt != "" && gt != string(oidc.GrantTypeCode) {
+		writeJSONError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code", true)
+		return
+	}
+	clientID, state, sig := r.FormValue("client_id"), r.FormValue("state"), r.FormValue("signature")
+	if clientID == "" || state == "" || sig == "" {
+		s.writeError(w, r, errBadRequest("client_id, state and signature are required"), true)
+		return
+	}
+	cl, err := s.registry.Get(r.Context(), clientID)
+	if errors.Is(err, clients.ErrClientNotFound) {
+		s.writeError(w, r, oidc.ErrInvalidClient().WithDescription("unknown client_id"), true)
+		return
+	} else if err != nil {
+		s.writeError(w, r, err, true)
+		return
+	}
+	ch, err := s.db.ChallengeByID(r.Context(), state)
+	if errors.Is(err, siwe.ErrChallengeNotFound) {
+		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("unknown or expired state; ask for a new challenge"), true)
+		return
+	} else if err != nil {
+		s.writeError(w, r, err, true)
+		return
+	}
+	if ch.ClientID != cl.ID {
+		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("state was issued to a different client"), true)
+		return
+	}
+	if d := r.FormValue("domain"); d != "" && d != ch.RedirectURI {
+		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("domain does not match the challenge"), true)
+		return
+	}
+	resp, err := s.redeemHeadless(r.Context(), "dimo", ch.Message, sig, siwe.Expect{ChallengeID: ch.ID, ClientID: cl.ID, Headless: true})
+	if err != nil {
+		s.writeError(w, r, err, true)
+		return
+	}
+	writeTokens(w, resp)
+}
+
+// parseForm reads query and form parameters with a bounded body; a JSON
+// object body is accepted too, its string and number members read as
+// parameters.
+func parseForm(r *http.Request) error {
+	r.Body = http.MaxBytesReader(nil, r.Body, maxJSONBody)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			return errBadRequest("request body is not a JSON object")
+		}
+		if err := r.ParseForm(); err != nil {
+			return errBadRequest("request parameters are malformed")
+		}
+		for k, v := range body {
+			switch v := v.(type) {
+			case string:
+				r.Form.Set(k, v)
+			case float64:
+				r.Form.Set(k, strconv.FormatFloat(v, 'f', -1, 64))
+			}
+		}
+		return nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return errBadRequest("request parameters are malformed")
+	}
+	return nil
+}
+
+// --- JSON nonce/verify endpoints -------------------------------------------
+
+type nonceRequest struct {
+	Address  string `json:"address"`
+	ClientID string `json:"client_id"`
+	ChainID  int64  `json:"chain_id"`
+	Scope    string `json:"scope"`
+}
+
+type nonceResponse struct {
+	Nonce          string `json:"nonce"`
+	Message        string `json:"message"`
+	IssuedAt       string `json:"issued_at"`
+	ExpirationTime string `json:"expiration_time"`
+	Domain         string `json:"domain"`
+	URI            string `json:"uri"`
+	ChainID        int64  `json:"chain_id"`
+}
+
+// handleNonce is POST /auth/nonce.
+func (s *Server) handleNonce(w http.ResponseWriter, r *http.Request) {
+	var req nonceRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	if !s.limit(w, r, req.Address, false) {
+		return
+	}
+	if req.ChainID < 0 {
+		s.writeError(w, r, errBadRequest("chain_id must be positive"), false)
+		return
+	}
+	ch, err := s.issueHeadless(r.Context(), challengeParams{ClientID: req.ClientID, Scope: req.Scope, Address: req.Address, ChainID: req.ChainID})
+	if err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonceResponse{
+		Nonce:          ch.Nonce,
+		Message:        ch.Message,
+		IssuedAt:       ch.IssuedAt.UTC().Format(time.RFC3339Nano),
+		ExpirationTime: ch.ExpiresAt.UTC().Format(time.RFC3339Nano),
+		Domain:         s.issuer.Host,
+		URI:            s.cfg.Issuer,
+		ChainID:        ch.ChainID,
+	})
+}
+
+type verifyRequest struct {
+	Message   string `json:"message"`
+	Signature string `json:"signature"`
+}
+
+// handleVerify is POST /auth/verify: the agent may sign the server's message
+// or its own EIP-4361 message carrying the server's nonce.
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	var req verifyRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	if !s.limit(w, r, "", false) {
+		return
+	}
+	if req.Message == "" || req.Signature == "" {
+		s.writeError(w, r, errBadRequest("message and signature are required"), false)
+		return
+	}
+	resp, err := s.redeemHeadless(r.Context(), "json", req.Message, req.Signature, siwe.Expect{Headless: true})
+	if err != nil {
+		s.writeError(w, r, err, false)
+		return
+	}
+	writeTokens(w, resp)
+}
