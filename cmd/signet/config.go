@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,7 @@ type Config struct {
 	RPC      map[int64]string `yaml:"rpc"`
 	Tokens   TokenConfig      `yaml:"tokens"`
 	Keys     KeyConfig        `yaml:"keys"`
+	Limits   LimitConfig      `yaml:"rate_limits"`
 	Log      LogConfig        `yaml:"log"`
 	Dev      bool             `yaml:"dev"`
 }
@@ -62,6 +64,18 @@ type KeyConfig struct {
 	PublishDelay Duration `yaml:"publish_delay"`
 	// Refresh is how often a server rereads the keys from the database.
 	Refresh Duration `yaml:"refresh"`
+}
+
+// LimitConfig bounds the challenge and verify endpoints.
+type LimitConfig struct {
+	// PerIP is requests per window from one client IP; 0 turns it off.
+	PerIP int `yaml:"per_ip"`
+	// PerAddress is challenges per window for one Ethereum address; 0 turns it off.
+	PerAddress int `yaml:"per_address"`
+	// Window is the period of both limits.
+	Window Duration `yaml:"window"`
+	// TrustedProxies are CIDRs whose X-Forwarded-For header is believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // LogConfig sets the log output.
@@ -90,8 +104,9 @@ func defaultConfig() Config {
 			ChallengeTTL:   Duration(5 * time.Minute),
 			AuthRequestTTL: Duration(15 * time.Minute),
 		},
-		Keys: KeyConfig{Refresh: Duration(30 * time.Second)},
-		Log:  LogConfig{Level: "info", Format: "text"},
+		Keys:   KeyConfig{Refresh: Duration(30 * time.Second)},
+		Limits: LimitConfig{PerIP: 120, PerAddress: 30, Window: Duration(time.Minute)},
+		Log:    LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -138,6 +153,21 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 	dur("SIGNET_ID_TOKEN_TTL", &c.Tokens.IDTTL)
 	dur("SIGNET_REFRESH_TOKEN_TTL", &c.Tokens.RefreshTTL)
 	dur("SIGNET_KEY_ROTATE_EVERY", &c.Keys.RotateEvery)
+	num := func(name string, dst *int) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s=%q is not a whole number", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	num("SIGNET_RATE_LIMIT_PER_IP", &c.Limits.PerIP)
+	num("SIGNET_RATE_LIMIT_PER_ADDRESS", &c.Limits.PerAddress)
+	if v := getenv("SIGNET_TRUSTED_PROXIES"); v != "" {
+		c.Limits.TrustedProxies = strings.Split(v, ",")
+	}
 	if v := getenv("SIGNET_CHAINS"); v != "" {
 		chains, err := parseChains(v)
 		if err != nil {
@@ -262,6 +292,15 @@ func (c *Config) Validate() error {
 	if c.Keys.RotateEvery < 0 || c.Keys.PublishDelay < 0 {
 		p = append(p, "keys.rotate_every and keys.publish_delay must not be negative")
 	}
+	if c.Limits.PerIP < 0 || c.Limits.PerAddress < 0 {
+		p = append(p, "rate_limits.per_ip and per_address must not be negative (0 turns a limit off)")
+	}
+	if (c.Limits.PerIP > 0 || c.Limits.PerAddress > 0) && c.Limits.Window <= 0 {
+		p = append(p, "rate_limits.window must be positive")
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		p = append(p, err.Error())
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -319,4 +358,25 @@ func isLoopbackHost(h string) bool {
 func secretFile(database string) string {
 	path := strings.TrimPrefix(database, "sqlite:")
 	return filepath.Join(filepath.Dir(path), "signet.secret")
+}
+
+// trustedProxies parses rate_limits.trusted_proxies.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.Limits.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("rate_limits.trusted_proxies: %q is not a CIDR or IP address", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

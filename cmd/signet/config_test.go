@@ -110,6 +110,10 @@ func TestConfigRules(t *testing.T) {
 		{"ttl over 14 days", func(c *Config) { c.Tokens.IDTTL = Duration(15 * 24 * time.Hour) }, "id_ttl must be at most"},
 		{"bad rpc", func(c *Config) { c.RPC = map[int64]string{1: "nope"} }, "rpc URL"},
 		{"bad log format", func(c *Config) { c.Log.Format = "xml" }, "log.format"},
+		{"limits off", func(c *Config) { c.Limits.PerIP, c.Limits.PerAddress = 0, 0 }, ""},
+		{"negative limit", func(c *Config) { c.Limits.PerIP = -1 }, "must not be negative"},
+		{"trusted proxies", func(c *Config) { c.Limits.TrustedProxies = []string{"10.0.0.0/8", "127.0.0.1"} }, ""},
+		{"bad trusted proxy", func(c *Config) { c.Limits.TrustedProxies = []string{"ten"} }, "trusted_proxies"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
