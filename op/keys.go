@@ -83,11 +83,14 @@ type KeyRing struct {
 	now     func() time.Time
 	refresh time.Duration
 
-	mu       sync.Mutex
-	loadedAt time.Time
-	keys     []*storage.SigningKey
-	private  map[string]*rsa.PrivateKey
-	public   []zop.Key
+	mu        sync.Mutex
+	loadedAt  time.Time
+	reloading bool
+	keys      []*storage.SigningKey
+	private   map[string]*rsa.PrivateKey
+	public    []zop.Key
+	jwks      []byte // the published key set, marshalled once per reload
+	jwksETag  string
 }
 
 // NewKeyRing builds a key ring over the database's signing keys.
@@ -175,6 +178,7 @@ func (k *KeyRing) reload(ctx context.Context) error {
 		return err
 	}
 	public := make([]zop.Key, 0, len(keys))
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
 	for _, sk := range keys {
 		var jwk jose.JSONWebKey
 		if err := json.Unmarshal(sk.PublicJWK, &jwk); err != nil {
@@ -185,11 +189,28 @@ func (k *KeyRing) reload(ctx context.Context) error {
 			return fmt.Errorf("signing key %s is not RSA", sk.ID)
 		}
 		public = append(public, publicKey{id: sk.ID, key: pub})
+		set.Keys = append(set.Keys, jwk)
 	}
+	jwks, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(jwks)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.keys, k.public, k.loadedAt = keys, public, k.now()
+	k.jwks, k.jwksETag = jwks, `"`+base64.RawURLEncoding.EncodeToString(sum[:16])+`"`
 	return nil
+}
+
+// JWKS returns the published key set as JSON and its entity tag.
+func (k *KeyRing) JWKS(ctx context.Context) ([]byte, string, error) {
+	if err := k.fresh(ctx); err != nil {
+		return nil, "", err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.jwks, k.jwksETag, nil
 }
 
 // currentLocked picks the newest key whose activation has come.
@@ -203,14 +224,27 @@ func (k *KeyRing) currentLocked() (*storage.SigningKey, bool) {
 	return nil, false
 }
 
+// fresh reloads the keys when the cache is older than the refresh interval.
+// One caller reloads; the others keep using the cache meanwhile (a first
+// load is waited for by everyone).
 func (k *KeyRing) fresh(ctx context.Context) error {
 	k.mu.Lock()
 	stale := k.now().Sub(k.loadedAt) >= k.refresh
-	k.mu.Unlock()
-	if stale {
-		return k.reload(ctx)
+	loaded := k.keys != nil
+	if !stale || (k.reloading && loaded) {
+		k.mu.Unlock()
+		return nil
 	}
-	return nil
+	k.reloading = true
+	k.mu.Unlock()
+	err := k.reload(ctx)
+	k.mu.Lock()
+	k.reloading = false
+	k.mu.Unlock()
+	if err != nil && loaded {
+		return nil // keep serving the cached keys; the next call retries
+	}
+	return err
 }
 
 // SigningKey returns the key that signs tokens now.

@@ -289,3 +289,45 @@ func TestIssuerWithPath(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDiscoveryAndJWKSCaching(t *testing.T) {
+	ts := newTestServer(t, nil, func(c *op.Config) { c.KeyPublishDelay = 10 * time.Minute })
+	resp, err := http.Get(ts.Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	disc := decodeBody(t, resp)
+	if disc["authorization_response_iss_parameter_supported"] != true || disc["device_authorization_endpoint"] != nil {
+		t.Errorf("discovery = %v", disc)
+	}
+	if rt, _ := disc["response_types_supported"].([]any); len(rt) != 1 || rt[0] != "code" {
+		t.Errorf("response_types_supported = %v", disc["response_types_supported"])
+	}
+	resp, err = http.Get(ts.Issuer + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := decodeBody(t, resp)
+	etag := resp.Header.Get("ETag")
+	if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=300" || etag == "" {
+		t.Fatalf("JWKS Cache-Control %q ETag %q", cc, etag)
+	}
+	list, _ := keys["keys"].([]any)
+	if len(list) != 1 {
+		t.Fatalf("keys = %v", keys)
+	}
+	k := list[0].(map[string]any)
+	if k["use"] != "sig" || k["alg"] != "RS256" || k["kty"] != "RSA" || k["kid"] == "" || k["d"] != nil {
+		t.Fatalf("JWK = %v", k)
+	}
+	req, _ := http.NewRequest(http.MethodGet, ts.Issuer+"/keys", nil)
+	req.Header.Set("If-None-Match", etag)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("conditional JWKS request: %d", resp.StatusCode)
+	}
+}

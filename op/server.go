@@ -41,6 +41,9 @@ type Config struct {
 	RefreshTokenTTL time.Duration
 	// ChallengeTTL is a SIWE challenge's lifetime.
 	ChallengeTTL time.Duration
+	// KeyPublishDelay is how long a new signing key is published before it
+	// signs; JWKS caching follows it.
+	KeyPublishDelay time.Duration
 	// RateLimits bounds the challenge and verify endpoints.
 	RateLimits RateLimits
 	// CryptoKey encrypts zitadel's opaque values; it must be the same on
@@ -84,6 +87,8 @@ type Server struct {
 
 	ipLimit   *limiter
 	addrLimit *limiter
+	discovery cachedDocument
+	cors      *cors.Cors
 }
 
 // Deps are the parts the server is built from.
@@ -151,15 +156,17 @@ func New(cfg Config, d Deps) (*Server, error) {
 		SupportedClaims:          []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp", "preferred_username", ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner},
 		DefaultLogoutRedirectURI: s.path("/logged-out"),
 	}
+	corsOpts := cors.Options{
+		AllowOriginFunc:  s.origins.allowed,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Authorization", "Content-Type"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	}
+	s.cors = cors.New(corsOpts)
 	zopts := []zop.Option{
 		zop.WithLogger(d.Logger.WithGroup("op")),
-		zop.WithCORSOptions(&cors.Options{
-			AllowOriginFunc:  s.origins.allowed,
-			AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-			AllowedHeaders:   []string{"Authorization", "Content-Type"},
-			AllowCredentials: false,
-			MaxAge:           600,
-		}),
+		zop.WithCORSOptions(&corsOpts),
 	}
 	if cfg.Insecure {
 		zopts = append(zopts, zop.WithAllowInsecure())
@@ -167,6 +174,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.provider, err = zop.NewProvider(zcfg, st, zop.StaticIssuer(cfg.Issuer), zopts...)
 	if err != nil {
 		return nil, fmt.Errorf("provider: %w", err)
+	}
+	if s.discovery, err = s.buildDiscovery(); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	if cfg.Demo {
 		s.demo = newDemoApp(s)
@@ -207,6 +217,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /auth/verify", http.HandlerFunc(s.handleVerify))
 	mux.Handle("GET /logged-out", http.HandlerFunc(s.handleLoggedOut))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", web.Static()))
+	mux.Handle("GET /.well-known/openid-configuration", s.cors.Handler(http.HandlerFunc(s.handleDiscovery)))
+	mux.Handle("GET /keys", s.cors.Handler(http.HandlerFunc(s.handleJWKS)))
 	mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealth))
 	mux.Handle("GET /ready", http.HandlerFunc(s.handleReady))
 	mux.Handle("GET /metrics", s.metrics.Handler())

@@ -123,6 +123,7 @@ func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
 	oc.ChallengeTTL = time.Duration(cfg.Tokens.ChallengeTTL)
 	oc.AuthRequestTTL = time.Duration(cfg.Tokens.AuthRequestTTL)
 	oc.CryptoKey = cryptoKey
+	oc.KeyPublishDelay = time.Duration(cfg.Keys.PublishDelay)
 	proxies, _ := cfg.trustedProxies() // validated already
 	oc.RateLimits = op.RateLimits{
 		PerIP: cfg.Limits.PerIP, PerAddress: cfg.Limits.PerAddress,
