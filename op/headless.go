@@ -102,11 +102,13 @@ func (s *Server) redeemHeadless(ctx context.Context, flow, message, signature st
 		s.metrics.Login(flow, "rejected")
 		return nil, err
 	}
+	issued := time.Now()
 	resp, err := s.issueTokens(ctx, res)
 	if err != nil {
 		s.metrics.Login(flow, "error")
 		return nil, err
 	}
+	s.metrics.ObserveIssue(time.Since(issued))
 	s.metrics.Login(flow, "success")
 	return resp, nil
 }

@@ -347,3 +347,21 @@ func KeyRetention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL t
 	}
 	return keep + 5*time.Minute, nil
 }
+
+// RotateIfDue rotates when the newest key is older than every. Of several
+// replicas calling it at once, exactly one rotates: they race to claim the
+// newest key's rotation in the database.
+func (k *KeyRing) RotateIfDue(ctx context.Context, every, delay, keep time.Duration) (*storage.SigningKey, error) {
+	keys, err := k.db.SigningKeys(ctx, k.now())
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 || k.now().Sub(keys[0].ActiveAt) < every {
+		return nil, nil
+	}
+	won, err := k.db.Claim(ctx, "rotate-after:"+keys[0].ID)
+	if err != nil || !won {
+		return nil, err
+	}
+	return k.Rotate(ctx, delay, keep)
+}

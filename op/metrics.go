@@ -17,6 +17,8 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	logins   *prometheus.CounterVec
 	verify   prometheus.Histogram
+	issue    prometheus.Histogram
+	dbErrors prometheus.Counter
 }
 
 // NewMetrics registers Signet's series on a fresh registry (reg nil) or reg.
@@ -42,7 +44,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1, 5},
 		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.logins, m.verify)
+	m.issue = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "signet_token_issuance_seconds", Help: "Latency of successful token issuance (token endpoint and headless sign-in).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	})
+	m.dbErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "signet_db_errors_total", Help: "Failed database operations.",
+	})
+	reg.MustRegister(m.requests, m.duration, m.logins, m.verify, m.issue, m.dbErrors)
 	return m
 }
 
@@ -61,3 +70,9 @@ func (m *Metrics) observeRequest(route string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
+
+// ObserveIssue records one successful token issuance.
+func (m *Metrics) ObserveIssue(d time.Duration) { m.issue.Observe(d.Seconds()) }
+
+// DBError counts one failed database operation; pass it to storage.WithErrorHook.
+func (m *Metrics) DBError(error) { m.dbErrors.Inc() }

@@ -227,6 +227,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /demo/start", http.HandlerFunc(s.demo.start))
 		mux.Handle("GET /demo/callback", http.HandlerFunc(s.demo.callback))
 	}
+	mux.Handle("POST /oauth/token", s.timeIssuance(s.provider))
 	mux.Handle("/authorize", s.authorizeResponses(s.provider))
 	mux.Handle("/authorize/callback", s.authorizeResponses(s.provider))
 	mux.Handle("/", s.provider)
@@ -235,6 +236,18 @@ func (s *Server) routes() http.Handler {
 		h = http.StripPrefix(p, h)
 	}
 	return s.middleware(h)
+}
+
+// timeIssuance records the latency of successful token endpoint answers.
+func (s *Server) timeIssuance(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.code == http.StatusOK {
+			s.metrics.ObserveIssue(time.Since(start))
+		}
+	})
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {

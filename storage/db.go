@@ -28,9 +28,10 @@ var (
 // DB is Signet's database: one gorm handle plus the clock used for
 // expiry decisions made in SQL.
 type DB struct {
-	gorm   *gorm.DB
-	driver string
-	now    func() time.Time
+	gorm    *gorm.DB
+	driver  string
+	now     func() time.Time
+	onError func(error)
 }
 
 // Option configures a DB.
@@ -38,6 +39,10 @@ type Option func(*DB)
 
 // WithClock sets the clock used to decide expiry; tests inject a fake one.
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// WithErrorHook calls hook for every failed database operation (not for
+// "not found" or unique-key clashes, which are answers, not failures).
+func WithErrorHook(hook func(error)) Option { return func(db *DB) { db.onError = hook } }
 
 // Open connects to the database named by dsn ("sqlite:PATH" or a
 // "postgres://" URL) and migrates its schema.
@@ -59,6 +64,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	db := &DB{gorm: g, driver: driver, now: time.Now}
 	for _, o := range opts {
 		o(db)
+	}
+	if db.onError != nil {
+		if err := db.registerErrorHook(); err != nil {
+			return nil, err
+		}
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
@@ -185,3 +195,26 @@ func fromMS(ms int64) time.Time {
 
 // LogValue keeps DSNs out of logs.
 func (db *DB) LogValue() slog.Value { return slog.StringValue(db.driver) }
+
+// registerErrorHook reports failed statements to db.onError.
+func (db *DB) registerErrorHook() error {
+	report := func(g *gorm.DB) {
+		if err := g.Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && translate(err) != ErrConflict {
+			db.onError(err)
+		}
+	}
+	cb := db.gorm.Callback()
+	if err := cb.Create().After("gorm:create").Register("signet:errors", report); err != nil {
+		return err
+	}
+	if err := cb.Query().After("gorm:query").Register("signet:errors", report); err != nil {
+		return err
+	}
+	if err := cb.Update().After("gorm:update").Register("signet:errors", report); err != nil {
+		return err
+	}
+	if err := cb.Delete().After("gorm:delete").Register("signet:errors", report); err != nil {
+		return err
+	}
+	return cb.Raw().After("gorm:raw").Register("signet:errors", report)
+}

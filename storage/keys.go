@@ -90,3 +90,15 @@ func (db *DB) EnsureSetting(ctx context.Context, name string, value []byte) ([]b
 	}
 	return db.Setting(ctx, name)
 }
+
+// Claim records name once: it reports true to exactly one caller, across
+// every replica, and false to all later ones. Replicas use it to elect who
+// performs a scheduled task.
+func (db *DB) Claim(ctx context.Context, name string) (bool, error) {
+	res := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&settingRow{Name: name, Value: []byte{1}, CreatedAt: db.nowMS()})
+	if res.Error != nil {
+		return false, translate(res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}

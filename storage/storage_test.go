@@ -396,3 +396,58 @@ func testSweep(t *testing.T, db *storage.DB, c *clock) {
 		t.Fatalf("expired token survived: %v", err)
 	}
 }
+
+func TestClaimElectsOne(t *testing.T) {
+	storagetest.Backends(t, func(t *testing.T, dsn string) {
+		c := &clock{t: time.Now()}
+		a, b := open(t, dsn, c), open(t, dsn, c)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db := a
+				if i%2 == 1 {
+					db = b
+				}
+				ok, err := db.Claim(context.Background(), "rotate-after:k1")
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					wins.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d claims won, want 1", wins.Load())
+		}
+	})
+}
+
+func TestErrorHookCountsFailures(t *testing.T) {
+	c := &clock{t: time.Now()}
+	var failures atomic.Int32
+	db, err := storage.Open(context.Background(), storagetest.SQLiteDSN(t), storage.WithClock(c.Now), storage.WithErrorHook(func(error) { failures.Add(1) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := db.GetClient(ctx, "missing"); !errors.Is(err, clients.ErrClientNotFound) {
+		t.Fatal(err)
+	}
+	_ = db.CreateClient(ctx, &clients.Client{ID: "x", Name: "x"})
+	_ = db.CreateClient(ctx, &clients.Client{ID: "x", Name: "x"})
+	if failures.Load() != 0 {
+		t.Fatalf("not-found and duplicate counted as failures: %d", failures.Load())
+	}
+	db.Close()
+	if _, err := db.GetClient(ctx, "x"); err == nil {
+		t.Fatal("query on a closed database succeeded")
+	}
+	if failures.Load() == 0 {
+		t.Fatal("a failed query was not reported")
+	}
+}

@@ -37,7 +37,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, cfg.Database)
+	metrics := op.NewMetrics(nil)
+	db, err := storage.Open(ctx, cfg.Database, storage.WithErrorHook(metrics.DBError))
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 	srv, err := op.New(opConfig(cfg, cryptoKey), op.Deps{
-		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: op.NewMetrics(nil),
+		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: metrics,
 	})
 	if err != nil {
 		return err
@@ -221,7 +222,7 @@ func sweepLoop(ctx context.Context, srv *op.Server, log *slog.Logger) {
 }
 
 // rotateLoop rotates the signing key once the current one is older than
-// keys.rotate_every.
+// keys.rotate_every; with several replicas, exactly one of them does.
 func rotateLoop(ctx context.Context, keys *op.KeyRing, reg *clients.Registry, cfg Config, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -230,24 +231,17 @@ func rotateLoop(ctx context.Context, keys *op.KeyRing, reg *clients.Registry, cf
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			list, err := keys.List(ctx)
-			if err != nil || len(list) == 0 {
-				continue
-			}
-			if time.Since(list[0].ActiveAt) < time.Duration(cfg.Keys.RotateEvery) {
-				continue
-			}
 			keep, err := op.KeyRetention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
 			if err != nil {
 				log.Warn("key rotation", "err", err)
 				continue
 			}
-			k, err := keys.Rotate(ctx, time.Duration(cfg.Keys.PublishDelay), keep)
+			k, err := keys.RotateIfDue(ctx, time.Duration(cfg.Keys.RotateEvery), time.Duration(cfg.Keys.PublishDelay), keep)
 			if err != nil {
 				log.Warn("key rotation", "err", err)
-				continue
+			} else if k != nil {
+				log.Info("rotated signing key", "kid", k.ID, "active_at", k.ActiveAt)
 			}
-			log.Info("rotated signing key", "kid", k.ID, "active_at", k.ActiveAt)
 		}
 	}
 }
