@@ -278,3 +278,5 @@ func parseHeader(jwt string) (string, error) {
 	err = json.Unmarshal(raw, &hdr)
 	return hdr.KID, err
 }
+
+func formBody(v url.Values) io.Reader { return strings.NewReader(v.Encode()) }
