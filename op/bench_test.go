@@ -1,0 +1,247 @@
+package op_test
+
+// Benchmarks of sign-in throughput against the cryptographic floor.
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./op/
+//
+// Each login costs at least two RSA-2048 signatures (ID token and JWT access
+// token) and one secp256k1 recovery; BenchmarkFloor measures those, and the
+// login benchmarks report "floor/cpu": the floor per login divided by the
+// CPU time the whole process (server and load generator) spent per login.
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"golang.org/x/oauth2"
+
+	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/op"
+	"github.com/signet-id/signet/siwe"
+	"github.com/signet-id/signet/storage/storagetest"
+)
+
+// floor measures, in this run, the CPU cost of one login's unavoidable
+// cryptography: two RSA-2048 PKCS#1 v1.5 signatures and one recovery.
+func floor(tb testing.TB) time.Duration {
+	tb.Helper()
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	key.Precompute()
+	digest := sha256.Sum256([]byte("floor"))
+	ek, _ := ethcrypto.GenerateKey()
+	h := siwe.TextHash([]byte("floor"))
+	sig, _ := ethcrypto.Sign(h[:], ek)
+	const n = 200
+	start := cpuTime()
+	for range n {
+		_, _ = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+		_, _ = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+		_, _ = ethcrypto.SigToPub(h[:], sig)
+	}
+	return (cpuTime() - start) / n
+}
+
+// cpuTime is the user+system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func maxRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024
+}
+
+func BenchmarkFloor(b *testing.B) {
+	b.Run("rsa2048-sign", func(b *testing.B) {
+		key, _ := rsa.GenerateKey(rand.Reader, 2048)
+		key.Precompute()
+		digest := sha256.Sum256([]byte("x"))
+		b.ResetTimer()
+		for b.Loop() {
+			_, _ = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+		}
+	})
+	b.Run("secp256k1-recover", func(b *testing.B) {
+		ek, _ := ethcrypto.GenerateKey()
+		h := siwe.TextHash([]byte("x"))
+		sig, _ := ethcrypto.Sign(h[:], ek)
+		b.ResetTimer()
+		for b.Loop() {
+			_, _ = ethcrypto.SigToPub(h[:], sig)
+		}
+	})
+}
+
+func benchServer(b *testing.B, dsn string) *testServer {
+	return newTestServerDSN(b, dsn, nil, func(c *op.Config) { c.RateLimits = op.RateLimits{} })
+}
+
+// runLogins runs b.N logins over the given number of concurrent clients and
+// reports throughput, latency percentiles and the floor ratio.
+func runLogins(b *testing.B, clientsN int, login func(worker int) error) {
+	fl := floor(b)
+	b.ResetTimer()
+	var next atomic.Int64
+	lat := make([][]time.Duration, clientsN)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	cpu0, wall0 := cpuTime(), time.Now()
+	for w := range clientsN {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				t0 := time.Now()
+				if err := login(w); err != nil {
+					failed.Add(1)
+					b.Error(err)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	wall, cpu := time.Since(wall0), cpuTime()-cpu0
+	b.StopTimer()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	if len(all) == 0 {
+		return
+	}
+	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(all))/wall.Seconds(), "logins/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	perLogin := cpu / time.Duration(len(all))
+	b.ReportMetric(float64(perLogin.Microseconds())/1000, "cpu-ms/login")
+	b.ReportMetric(float64(fl.Microseconds())/1000, "floor-ms/login")
+	b.ReportMetric(float64(fl)/float64(perLogin), "floor/cpu")
+	b.ReportMetric(maxRSSMB(), "maxrss-MB")
+	b.ReportMetric(0, "ns/op")
+}
+
+func benchBackends(b *testing.B, f func(b *testing.B, dsn string)) {
+	b.Run("sqlite", func(b *testing.B) { f(b, storagetest.SQLiteDSN(b)) })
+	b.Run("postgres", func(b *testing.B) { f(b, storagetest.PostgresDSN(b)) })
+}
+
+// BenchmarkHeadlessLogin: DIMO's generate_challenge → sign → submit_challenge
+// over real HTTP on loopback.
+func BenchmarkHeadlessLogin(b *testing.B) {
+	benchBackends(b, func(b *testing.B, dsn string) {
+		ts := benchServer(b, dsn)
+		c, _ := ts.addClient(b, clients.Params{RedirectURIs: []string{dimoDomain}})
+		for _, n := range []int{1, 8} {
+			b.Run(clientsLabel(n), func(b *testing.B) {
+				wallets := make([]*wallet, n)
+				httpc := make([]*http.Client, n)
+				for i := range wallets {
+					wallets[i] = newWallet(b)
+					httpc[i] = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+				}
+				runLogins(b, n, func(w int) error {
+					return headlessLogin(b, ts, httpc[w], c.ID, wallets[w])
+				})
+			})
+		}
+	})
+}
+
+func clientsLabel(n int) string {
+	if n == 1 {
+		return "clients=1"
+	}
+	return "clients=8"
+}
+
+func headlessLogin(b *testing.B, ts *testServer, hc *http.Client, clientID string, w *wallet) error {
+	q := url.Values{"client_id": {clientID}, "domain": {dimoDomain}, "scope": {"openid"}, "response_type": {"code"}, "address": {w.Address()}}
+	resp, err := hc.Post(ts.Issuer+"/auth/web3/generate_challenge?"+q.Encode(), "", nil)
+	if err != nil {
+		return err
+	}
+	ch := decodeBody(b, resp)
+	form := url.Values{"client_id": {clientID}, "domain": {dimoDomain}, "grant_type": {"authorization_code"},
+		"state": {ch["state"].(string)}, "signature": {w.Sign(b, ch["challenge"].(string))}}
+	resp, err = hc.PostForm(ts.Issuer+"/auth/web3/submit_challenge", form)
+	if err != nil {
+		return err
+	}
+	tok := decodeBody(b, resp)
+	if resp.StatusCode != 200 || tok["id_token"] == nil {
+		b.Fatalf("submit: %d %v", resp.StatusCode, tok)
+	}
+	return nil
+}
+
+// BenchmarkBrowserLogin: the browser flow's server side — authorize, login
+// challenge, login verify, callback, token exchange.
+func BenchmarkBrowserLogin(b *testing.B) {
+	benchBackends(b, func(b *testing.B, dsn string) {
+		ts := benchServer(b, dsn)
+		c, secret := ts.addClient(b, clients.Params{RedirectURIs: []string{testRedirect}})
+		app := newRP(b, ts, c.ID, secret)
+		for _, n := range []int{1, 8} {
+			b.Run(clientsLabel(n), func(b *testing.B) {
+				wallets := make([]*wallet, n)
+				for i := range wallets {
+					wallets[i] = newWallet(b)
+				}
+				runLogins(b, n, func(w int) error {
+					verifier := oauth2.GenerateVerifier()
+					br := browser()
+					id := authorize(b, ts, br, app.config.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+					cb := signIn(b, ts, br, id, wallets[w])
+					_, err := app.config.Exchange(app.ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+					return err
+				})
+			})
+		}
+	})
+}
+
+// BenchmarkDiscoveryAndJWKS: requests per second with 8 clients.
+func BenchmarkDiscoveryAndJWKS(b *testing.B) {
+	ts := benchServer(b, storagetest.SQLiteDSN(b))
+	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
+		b.Run(path, func(b *testing.B) {
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			start := time.Now()
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for next.Add(1) <= int64(b.N) {
+						resp, err := hc.Get(ts.Issuer + path)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+		})
+	}
+}
