@@ -39,11 +39,13 @@ type Config struct {
 	Secret   string           `yaml:"secret"`
 	Chains   []int64          `yaml:"chains"`
 	RPC      map[int64]string `yaml:"rpc"`
-	Tokens   TokenConfig      `yaml:"tokens"`
-	Keys     KeyConfig        `yaml:"keys"`
-	Limits   LimitConfig      `yaml:"rate_limits"`
-	Log      LogConfig        `yaml:"log"`
-	Dev      bool             `yaml:"dev"`
+	// RPCTimeout bounds each contract-wallet check.
+	RPCTimeout Duration    `yaml:"rpc_timeout"`
+	Tokens     TokenConfig `yaml:"tokens"`
+	Keys       KeyConfig   `yaml:"keys"`
+	Limits     LimitConfig `yaml:"rate_limits"`
+	Log        LogConfig   `yaml:"log"`
+	Dev        bool        `yaml:"dev"`
 }
 
 // TokenConfig holds the default lifetimes.
@@ -94,8 +96,9 @@ const (
 // defaultConfig holds SPEC's defaults.
 func defaultConfig() Config {
 	return Config{
-		Listen: ":8080",
-		Chains: []int64{1},
+		Listen:     ":8080",
+		Chains:     []int64{1},
+		RPCTimeout: Duration(5 * time.Second),
 		Tokens: TokenConfig{
 			AccessTTL:      Duration(time.Hour),
 			IDTTL:          Duration(time.Hour),
@@ -289,6 +292,7 @@ func (c *Config) Validate() error {
 	ttl("tokens.challenge_ttl", c.Tokens.ChallengeTTL, time.Hour)
 	ttl("tokens.auth_request_ttl", c.Tokens.AuthRequestTTL, 24*time.Hour)
 	ttl("keys.refresh", c.Keys.Refresh, time.Hour)
+	ttl("rpc_timeout", c.RPCTimeout, time.Minute)
 	if c.Keys.RotateEvery < 0 || c.Keys.PublishDelay < 0 {
 		p = append(p, "keys.rotate_every and keys.publish_delay must not be negative")
 	}

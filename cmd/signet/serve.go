@@ -14,8 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/ethclient"
+
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/op"
+	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -61,8 +64,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("demo client: %w", err)
 		}
 	}
+	checker, err := contractChecker(cfg, log)
+	if err != nil {
+		return err
+	}
 	srv, err := op.New(opConfig(cfg, cryptoKey), op.Deps{
-		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: metrics,
+		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: metrics, Signatures: checker,
 	})
 	if err != nil {
 		return err
@@ -110,6 +117,34 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// contractChecker connects to each configured chain's RPC endpoint for
+// contract-wallet (ERC-6492, ERC-1271) and on-chain license checks.
+// Connections are lazy: a node that is down fails sign-ins that need it,
+// with a clear error, not start-up.
+func contractChecker(cfg Config, log *slog.Logger) (*siwe.ContractChecker, error) {
+	callers := map[int64]siwe.ContractCaller{}
+	for id, u := range cfg.RPC {
+		c, err := ethclient.Dial(u)
+		if err != nil {
+			return nil, fmt.Errorf("rpc for chain %d: %w", id, err)
+		}
+		// A node for another chain would check signatures against the wrong
+		// contracts: refuse it. A node that is down only warns.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		got, err := c.ChainID(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			log.Warn("rpc endpoint unreachable; contract-wallet sign-ins on this chain fail until it answers", "chain_id", id)
+		case got.Int64() != id:
+			return nil, fmt.Errorf("rpc for chain %d answers for chain %s", id, got)
+		}
+		callers[id] = c
+		log.Info("contract wallets enabled", "chain_id", id)
+	}
+	return siwe.NewContractChecker(callers, time.Duration(cfg.RPCTimeout)), nil
 }
 
 func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
