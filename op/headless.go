@@ -47,7 +47,7 @@ func (s *Server) issueHeadless(ctx context.Context, p challengeParams) (*siwe.Ch
 	if p.Address == "" {
 		return nil, errBadRequest("address is required")
 	}
-	c, err := s.registry.Get(ctx, p.ClientID)
+	c, err := s.clients.get(ctx, p.ClientID)
 	if errors.Is(err, clients.ErrClientNotFound) {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client_id")
 	}
@@ -121,27 +121,23 @@ func (s *Server) issueTokens(ctx context.Context, res *siwe.Result) (*oidc.Acces
 	if err != nil {
 		return nil, err
 	}
-	login := s.newLogin(res, headlessAMR)
-	if err := s.db.CreateLogin(ctx, login); err != nil {
-		return nil, err
-	}
-	req := authRequest{&storage.AuthRequest{
+	req := authRequest{AuthRequest: &storage.AuthRequest{
 		ClientID:     ch.ClientID,
 		RedirectURI:  ch.RedirectURI,
 		ResponseType: string(oidc.ResponseTypeCode),
 		Scopes:       ch.Scopes,
-		Login:        login,
-	}}
+		Login:        s.newLogin(res, headlessAMR),
+	}, unsaved: true}
 	ctx = zop.ContextWithIssuer(ctx, s.cfg.Issuer)
 	return zop.CreateTokenResponse(ctx, req, cl, s.provider, true, "", "")
 }
 
 // delegates implements siwe.Delegates: a developer license's registered
 // signers may sign for it.
-type delegates struct{ registry *clients.Registry }
+type delegates struct{ clients lookupClients }
 
 func (d delegates) Delegates(ctx context.Context, c *siwe.Challenge) ([]common.Address, error) {
-	cl, err := d.registry.Get(ctx, c.ClientID)
+	cl, err := d.clients.get(ctx, c.ClientID)
 	if errors.Is(err, clients.ErrClientNotFound) {
 		return nil, nil
 	}
@@ -229,7 +225,7 @@ func (s *Server) handleSubmitChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errBadRequest("client_id, state and signature are required"), true)
 		return
 	}
-	cl, err := s.registry.Get(r.Context(), clientID)
+	cl, err := s.clients.get(r.Context(), clientID)
 	if errors.Is(err, clients.ErrClientNotFound) {
 		s.writeError(w, r, oidc.ErrInvalidClient().WithDescription("unknown client_id"), true)
 		return
@@ -253,7 +249,7 @@ func (s *Server) handleSubmitChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("domain does not match the challenge"), true)
 		return
 	}
-	resp, err := s.redeemHeadless(r.Context(), "dimo", ch.Message, sig, siwe.Expect{ChallengeID: ch.ID, ClientID: cl.ID, Headless: true})
+	resp, err := s.redeemHeadless(r.Context(), "dimo", ch.Message, sig, siwe.Expect{Challenge: ch, ClientID: cl.ID, Headless: true})
 	if err != nil {
 		s.writeError(w, r, err, true)
 		return

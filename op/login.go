@@ -89,7 +89,7 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, e.status, "Cannot sign in", e.description)
 		return
 	}
-	c, err := s.registry.Get(r.Context(), a.ClientID)
+	c, err := s.clients.get(r.Context(), a.ClientID)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "login page client", "request_id", RequestID(r.Context()), "err", err)
 		s.errorPage(w, http.StatusBadRequest, "Cannot sign in", "The application that sent you here is no longer registered.")
@@ -174,7 +174,7 @@ func (s *Server) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err, false)
 		return
 	}
-	c, err := s.registry.Get(r.Context(), a.ClientID)
+	c, err := s.clients.get(r.Context(), a.ClientID)
 	if err != nil {
 		s.writeError(w, r, err, false)
 		return
@@ -238,7 +238,7 @@ func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err, false)
 		return
 	}
-	res, err := s.verify(r, ch.Message, req.Signature, siwe.Expect{ChallengeID: ch.ID, AuthRequestID: req.AuthRequestID})
+	res, err := s.verify(r, ch.Message, req.Signature, siwe.Expect{Challenge: ch, AuthRequestID: req.AuthRequestID})
 	if err != nil {
 		s.metrics.Login("browser", "rejected")
 		s.writeError(w, r, err, false)

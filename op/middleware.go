@@ -67,7 +67,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = randomID(12)
 		}
 		w.Header().Set("X-Request-ID", id)
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := withClientMemo(context.WithValue(r.Context(), requestIDKey, id))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -12,6 +12,8 @@ import (
 // authRequest adapts a stored authorization request to zitadel's AuthRequest.
 type authRequest struct {
 	*storage.AuthRequest
+	// unsaved marks a headless sign-in, whose login is stored with its tokens.
+	unsaved bool
 }
 
 var _ zop.AuthRequest = authRequest{}

@@ -72,6 +72,7 @@ type Server struct {
 	cfg      Config
 	db       *storage.DB
 	registry *clients.Registry
+	clients  lookupClients
 	siwe     *siwe.Verifier
 	keys     *KeyRing
 	pages    *web.Pages
@@ -119,7 +120,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(nil)
 	}
-	opts := []siwe.Option{siwe.WithClock(d.Now), siwe.WithDelegates(delegates{registry: d.Registry})}
+	opts := []siwe.Option{siwe.WithClock(d.Now), siwe.WithDelegates(delegates{clients: lookupClients{d.Registry}})}
 	if d.Signatures != nil {
 		opts = append(opts, siwe.WithSignatureChecker(d.Signatures))
 	}
@@ -141,7 +142,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		pages: pages, log: d.Logger, now: d.Now, metrics: d.Metrics, issuer: issuer,
 	}
 	s.origins = newOriginSet(d.Registry, d.Now, 10*time.Second)
-	st := &store{db: d.DB, registry: d.Registry, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL}
+	s.clients = lookupClients{d.Registry}
+	st := &store{db: d.DB, clients: s.clients, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL}
 	s.store = st
 	s.ipLimit = newLimiter(cfg.RateLimits.PerIP, cfg.RateLimits.Window, d.Now)
 	s.addrLimit = newLimiter(cfg.RateLimits.PerAddress, cfg.RateLimits.Window, d.Now)

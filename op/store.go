@@ -24,7 +24,7 @@ import (
 // to show; causes travel as the (unexported) parent and are only logged.
 type store struct {
 	db       *storage.DB
-	registry *clients.Registry
+	clients  lookupClients
 	keys     *KeyRing
 	cfg      *Config
 	now      func() time.Time
@@ -58,7 +58,7 @@ func hashToken(v string) string {
 }
 
 func (s *store) client(ctx context.Context, id string) (*client, error) {
-	c, err := s.registry.Get(ctx, id)
+	c, err := s.clients.get(ctx, id)
 	if err != nil {
 		if errors.Is(err, clients.ErrClientNotFound) {
 			return nil, oidc.ErrInvalidClient().WithDescription("unknown client").WithParent(err)
@@ -116,7 +116,7 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 	if err := s.db.CreateAuthRequest(ctx, a); err != nil {
 		return nil, serverError(err)
 	}
-	return authRequest{a}, nil
+	return authRequest{AuthRequest: a}, nil
 }
 
 func (s *store) AuthRequestByID(ctx context.Context, id string) (zop.AuthRequest, error) {
@@ -130,7 +130,7 @@ func (s *store) AuthRequestByID(ctx context.Context, id string) (zop.AuthRequest
 	if !s.now().Before(a.ExpiresAt) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("authorization request expired")
 	}
-	return authRequest{a}, nil
+	return authRequest{AuthRequest: a}, nil
 }
 
 // AuthRequestByCode finds the request of an unused code; a reused code
@@ -147,7 +147,7 @@ func (s *store) AuthRequestByCode(ctx context.Context, code string) (zop.AuthReq
 	case err != nil:
 		return nil, serverError(err)
 	}
-	return authRequest{a}, nil
+	return authRequest{AuthRequest: a}, nil
 }
 
 func (s *store) SaveAuthCode(ctx context.Context, id, code string) error {
@@ -166,7 +166,7 @@ func (s *store) DeleteAuthRequest(ctx context.Context, id string) error {
 
 // accessTTL is the client's access-token lifetime.
 func (s *store) accessTTL(ctx context.Context, clientID string) (time.Duration, error) {
-	c, err := s.registry.Get(ctx, clientID)
+	c, err := s.clients.get(ctx, clientID)
 	if err != nil {
 		return 0, err
 	}
@@ -177,7 +177,7 @@ func (s *store) accessTTL(ctx context.Context, clientID string) (time.Duration, 
 }
 
 func (s *store) refreshTTL(ctx context.Context, clientID string) (time.Duration, error) {
-	c, err := s.registry.Get(ctx, clientID)
+	c, err := s.clients.get(ctx, clientID)
 	if err != nil {
 		return 0, err
 	}
@@ -211,6 +211,14 @@ func (s *store) newAccessToken(ctx context.Context, r loginRequest) (*storage.To
 	}, nil
 }
 
+// unsavedLogin is the login a headless sign-in stores with its tokens.
+func unsavedLogin(r loginRequest) *storage.Login {
+	if a, ok := r.(authRequest); ok && a.unsaved {
+		return a.Login
+	}
+	return nil
+}
+
 // codeOf names the authorization request whose code a token request
 // redeems; other requests redeem none.
 func codeOf(r loginRequest) string {
@@ -241,7 +249,7 @@ func (s *store) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (st
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.db.CreateTokens(ctx, codeOf(r), t, nil); err != nil {
+	if err := s.db.CreateTokens(ctx, storage.TokenWrite{CodeOf: codeOf(r), Login: unsavedLogin(r), Access: t}); err != nil {
 		return "", time.Time{}, s.tokenStoreError(ctx, r, err)
 	}
 	return t.ID, t.ExpiresAt, nil
@@ -272,7 +280,7 @@ func (s *store) CreateAccessAndRefreshTokens(ctx context.Context, req zop.TokenR
 	if current == "" {
 		refresh.FamilyID = refresh.ID
 		access.FamilyID = refresh.ID
-		if err := s.db.CreateTokens(ctx, codeOf(r), access, &refresh); err != nil {
+		if err := s.db.CreateTokens(ctx, storage.TokenWrite{CodeOf: codeOf(r), Login: unsavedLogin(r), Access: access, Refresh: &refresh}); err != nil {
 			return "", "", time.Time{}, s.tokenStoreError(ctx, r, err)
 		}
 		return access.ID, value, access.ExpiresAt, nil
@@ -390,12 +398,13 @@ func (s *store) GetClientByClientID(ctx context.Context, id string) (zop.Client,
 }
 
 func (s *store) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	_, err := s.registry.Authenticate(ctx, id, secret)
-	if errors.Is(err, clients.ErrBadCredentials) {
-		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
-	}
-	if err != nil {
+	c, err := s.clients.get(ctx, id)
+	if err != nil && !errors.Is(err, clients.ErrClientNotFound) {
 		return serverError(err)
+	}
+	// One answer for an unknown client and a wrong secret, so IDs cannot be probed.
+	if err != nil || c.Public || !c.CheckSecret(secret) {
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
 	return nil
 }

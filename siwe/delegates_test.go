@@ -78,3 +78,18 @@ func TestVerifyDelegates(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyPreloadedChallenge: a caller that loaded the challenge by ID
+// passes it in; a message carrying another challenge's nonce is refused.
+func TestVerifyPreloadedChallenge(t *testing.T) {
+	e := newTestEnv(t)
+	c1, c2 := e.issue(t), e.issue(t)
+	_, err := e.v.Verify(context.Background(), c2.Message, sign(t, e.key, c2.Message), Expect{Challenge: c1})
+	wantError(t, err, CodeInvalidGrant, "different challenge")
+	res, err := e.v.Verify(context.Background(), c1.Message, sign(t, e.key, c1.Message), Expect{Challenge: c1})
+	if err != nil || res.Challenge.ID != c1.ID {
+		t.Fatalf("preloaded challenge: %v", err)
+	}
+	_, err = e.v.Verify(context.Background(), c1.Message, sign(t, e.key, c1.Message), Expect{Challenge: c1})
+	wantError(t, err, CodeInvalidGrant, "already used")
+}

@@ -14,6 +14,9 @@ import (
 type Expect struct {
 	// ChallengeID, if set, must be the ID of the challenge the message's nonce names.
 	ChallengeID string
+	// Challenge, if set, is the challenge the caller already loaded (by its
+	// ID); the message's nonce must be its nonce, and no second lookup is made.
+	Challenge *Challenge
 	// ClientID, if set, must be the client the challenge was issued for.
 	ClientID string
 	// AuthRequestID, if set, must be the authorization request the challenge was issued for.
@@ -63,7 +66,12 @@ func (v *Verifier) Verify(ctx context.Context, message, signature string, expect
 		return nil, invalidRequest("message is not a valid EIP-4361 message", err)
 	}
 
-	c, err := v.store.ChallengeByNonce(ctx, msg.Nonce)
+	c, err := expect.Challenge, error(nil)
+	if c == nil {
+		c, err = v.store.ChallengeByNonce(ctx, msg.Nonce)
+	} else if c.Nonce != msg.Nonce {
+		return nil, invalidGrant("message nonce belongs to a different challenge")
+	}
 	switch {
 	case errors.Is(err, ErrChallengeNotFound) || (err == nil && c == nil):
 		return nil, invalidGrant("nonce was not issued by this server")

@@ -72,7 +72,7 @@ func (db *DB) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
 // AuthRequestByID returns an authorization request with its login, if any.
 func (db *DB) AuthRequestByID(ctx context.Context, id string) (*AuthRequest, error) {
 	var row authRequestRow
-	if err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
+	if err := translate(db.read.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
 		return nil, err
 	}
 	return db.withLogin(ctx, &row)
@@ -121,7 +121,7 @@ func (db *DB) SaveAuthCode(ctx context.Context, id, codeHash string, expiresAt t
 // CreateTokens, in the transaction that stores the tokens.
 func (db *DB) AuthRequestByCode(ctx context.Context, codeHash string) (*AuthRequest, error) {
 	var row authRequestRow
-	if err := translate(db.gorm.WithContext(ctx).Where("code_hash = ?", codeHash).Take(&row).Error); err != nil {
+	if err := translate(db.read.WithContext(ctx).Where("code_hash = ?", codeHash).Take(&row).Error); err != nil {
 		return nil, err
 	}
 	if row.CodeUsedAt != 0 {
@@ -146,7 +146,7 @@ func (db *DB) DeleteAuthRequest(ctx context.Context, id string) error {
 // Login returns a stored login.
 func (db *DB) Login(ctx context.Context, id string) (*Login, error) {
 	var row loginRow
-	if err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
+	if err := translate(db.read.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
 		return nil, err
 	}
 	return rowToLogin(&row), nil

@@ -41,7 +41,7 @@ func (db *DB) ChallengeByNonce(ctx context.Context, nonce string) (*siwe.Challen
 
 func (db *DB) challengeWhere(ctx context.Context, cond string, arg string) (*siwe.Challenge, error) {
 	var row challengeRow
-	err := translate(db.gorm.WithContext(ctx).Where(cond, arg).Take(&row).Error)
+	err := translate(db.read.WithContext(ctx).Where(cond, arg).Take(&row).Error)
 	if err == ErrNotFound {
 		return nil, siwe.ErrChallengeNotFound
 	}

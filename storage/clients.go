@@ -24,7 +24,7 @@ func (db *DB) CreateClient(ctx context.Context, c *clients.Client) error {
 // GetClient returns one client.
 func (db *DB) GetClient(ctx context.Context, id string) (*clients.Client, error) {
 	var row clientRow
-	err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error)
+	err := translate(db.read.WithContext(ctx).Where("id = ?", id).Take(&row).Error)
 	if err == ErrNotFound {
 		return nil, fmt.Errorf("client %q: %w", id, clients.ErrClientNotFound)
 	}
@@ -37,7 +37,7 @@ func (db *DB) GetClient(ctx context.Context, id string) (*clients.Client, error)
 // ListClients returns every client ordered by ID.
 func (db *DB) ListClients(ctx context.Context) ([]*clients.Client, error) {
 	var rows []clientRow
-	if err := db.gorm.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+	if err := db.read.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]*clients.Client, len(rows))

@@ -28,7 +28,13 @@ var (
 // DB is Signet's database: one gorm handle plus the clock used for
 // expiry decisions made in SQL.
 type DB struct {
+	// gorm takes writes (and reads that must see a transaction's own
+	// writes); read serves plain lookups. On PostgreSQL they are one pool.
+	// On SQLite, which allows one writer at a time, writes go through a
+	// single connection, so writers queue in the pool instead of polling the
+	// file lock, while reads use several connections beside it (WAL).
 	gorm    *gorm.DB
+	read    *gorm.DB
 	driver  string
 	now     func() time.Time
 	onError func(error)
@@ -51,22 +57,23 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := gorm.Open(dialector, &gorm.Config{
+	gcfg := &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		PrepareStmt:            false,
+		PrepareStmt:            true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		TranslateError:         true,
-	})
+	}
+	g, err := gorm.Open(dialector, gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", driver, err)
 	}
-	db := &DB{gorm: g, driver: driver, now: time.Now}
+	db := &DB{gorm: g, read: g, driver: driver, now: time.Now}
 	for _, o := range opts {
 		o(db)
 	}
 	if db.onError != nil {
-		if err := db.registerErrorHook(); err != nil {
+		if err := registerErrorHook(g, db.onError); err != nil {
 			return nil, err
 		}
 	}
@@ -75,10 +82,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	if driver == "sqlite" {
-		// One writer at a time is SQLite's rule; a few connections let reads
-		// proceed beside it under WAL.
-		sqlDB.SetMaxOpenConns(8)
-		sqlDB.SetMaxIdleConns(8)
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetMaxIdleConns(1)
 	} else {
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(16)
@@ -92,7 +97,35 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	if driver == "sqlite" {
+		if err := db.openReaders(dialector, gcfg); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// openReaders opens SQLite's read pool on the same file.
+func (db *DB) openReaders(d gorm.Dialector, cfg *gorm.Config) error {
+	r, err := gorm.Open(sqlite.Open(d.(*sqlite.Dialector).DSN), cfg)
+	if err != nil {
+		return err
+	}
+	sqlDB, err := r.DB()
+	if err != nil {
+		return err
+	}
+	sqlDB.SetMaxOpenConns(4)
+	sqlDB.SetMaxIdleConns(4)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if db.onError != nil {
+		if err := registerErrorHook(r, db.onError); err != nil {
+			return err
+		}
+	}
+	db.read = r
+	return nil
 }
 
 // dialectorFor turns a DSN into a gorm dialector.
@@ -139,8 +172,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Close releases the connection pool.
+// Close releases the connection pools.
 func (db *DB) Close() error {
+	if db.read != db.gorm {
+		if r, err := db.read.DB(); err == nil {
+			_ = r.Close()
+		}
+	}
 	sqlDB, err := db.gorm.DB()
 	if err != nil {
 		return err
@@ -196,14 +234,14 @@ func fromMS(ms int64) time.Time {
 // LogValue keeps DSNs out of logs.
 func (db *DB) LogValue() slog.Value { return slog.StringValue(db.driver) }
 
-// registerErrorHook reports failed statements to db.onError.
-func (db *DB) registerErrorHook() error {
+// registerErrorHook reports g's failed statements to hook.
+func registerErrorHook(g *gorm.DB, hook func(error)) error {
 	report := func(g *gorm.DB) {
 		if err := g.Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && translate(err) != ErrConflict {
-			db.onError(err)
+			hook(err)
 		}
 	}
-	cb := db.gorm.Callback()
+	cb := g.Callback()
 	if err := cb.Create().After("gorm:create").Register("signet:errors", report); err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *SigningKey) error {
 // activation first.
 func (db *DB) SigningKeys(ctx context.Context, now time.Time) ([]*SigningKey, error) {
 	var rows []signingKeyRow
-	err := db.gorm.WithContext(ctx).
+	err := db.read.WithContext(ctx).
 		Where("drop_at = 0 OR drop_at > ?", now.UnixMilli()).
 		Order("active_at DESC, id").Find(&rows).Error
 	if err != nil {
@@ -74,7 +74,7 @@ func (db *DB) RetireSigningKeys(ctx context.Context, before, retiredAt, dropAt t
 // Setting returns a stored setting's value.
 func (db *DB) Setting(ctx context.Context, name string) ([]byte, error) {
 	var row settingRow
-	if err := translate(db.gorm.WithContext(ctx).Where("name = ?", name).Take(&row).Error); err != nil {
+	if err := translate(db.read.WithContext(ctx).Where("name = ?", name).Take(&row).Error); err != nil {
 		return nil, err
 	}
 	return row.Value, nil

@@ -232,11 +232,11 @@ func testAuthRequestCode(t *testing.T, db *storage.DB, c *clock) {
 	if _, err := db.AuthRequestByCode(ctx, "codehash1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateTokens(ctx, "ar1", token(c, "at1", storage.KindAccess, "login-ar1", "ar1", ""), nil); err != nil {
+	if err := db.CreateTokens(ctx, storage.TokenWrite{CodeOf: "ar1", Access: token(c, "at1", storage.KindAccess, "login-ar1", "ar1", "")}); err != nil {
 		t.Fatal(err)
 	}
 	// Second exchange of the same code: refused, and the first token revoked.
-	if err := db.CreateTokens(ctx, "ar1", token(c, "at2", storage.KindAccess, "login-ar1", "ar1", ""), nil); !errors.Is(err, storage.ErrReused) {
+	if err := db.CreateTokens(ctx, storage.TokenWrite{CodeOf: "ar1", Access: token(c, "at2", storage.KindAccess, "login-ar1", "ar1", "")}); !errors.Is(err, storage.ErrReused) {
 		t.Fatalf("second redemption: %v", err)
 	}
 	if _, err := db.AuthRequestByCode(ctx, "codehash1"); !errors.Is(err, storage.ErrReused) {
@@ -253,7 +253,7 @@ func testAuthRequestCode(t *testing.T, db *storage.DB, c *clock) {
 	if _, err := db.AuthRequestByCode(ctx, "codehash2"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("expired code: %v", err)
 	}
-	if err := db.CreateTokens(ctx, "ar2", token(c, "at3", storage.KindAccess, "login-ar2", "ar2", ""), nil); !errors.Is(err, storage.ErrReused) {
+	if err := db.CreateTokens(ctx, storage.TokenWrite{CodeOf: "ar2", Access: token(c, "at3", storage.KindAccess, "login-ar2", "ar2", "")}); !errors.Is(err, storage.ErrReused) {
 		t.Fatalf("tokens for an expired code: %v", err)
 	}
 }
@@ -268,7 +268,7 @@ func testCodeRace(t *testing.T, db *storage.DB, c *clock) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := db.CreateTokens(ctx, "ar-race", token(c, "race-at-"+string(rune('a'+i)), storage.KindAccess, "login-ar-race", "ar-race", ""), nil)
+			err := db.CreateTokens(ctx, storage.TokenWrite{CodeOf: "ar-race", Access: token(c, "race-at-"+string(rune('a'+i)), storage.KindAccess, "login-ar-race", "ar-race", "")})
 			if err == nil {
 				wins.Add(1)
 			} else if !errors.Is(err, storage.ErrReused) {
@@ -285,8 +285,8 @@ func testCodeRace(t *testing.T, db *storage.DB, c *clock) {
 func testRefreshRotation(t *testing.T, db *storage.DB, c *clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar-rt")
-	if err := db.CreateTokens(ctx, "", token(c, "rt-at1", storage.KindAccess, "login-ar-rt", "ar-rt", "rt1"),
-		token(c, "rt1", storage.KindRefresh, "login-ar-rt", "ar-rt", "rt1")); err != nil {
+	if err := db.CreateTokens(ctx, storage.TokenWrite{Access: token(c, "rt-at1", storage.KindAccess, "login-ar-rt", "ar-rt", "rt1"),
+		Refresh: token(c, "rt1", storage.KindRefresh, "login-ar-rt", "ar-rt", "rt1")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RotateRefreshToken(ctx, "rt1", token(c, "rt-at2", storage.KindAccess, "login-ar-rt", "ar-rt", "rt1"),
@@ -315,7 +315,7 @@ func testRefreshRotation(t *testing.T, db *storage.DB, c *clock) {
 func testRefreshRace(t *testing.T, db *storage.DB, c *clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar-rr")
-	_ = db.CreateTokens(ctx, "", token(c, "rr-at", storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), token(c, "rr", storage.KindRefresh, "login-ar-rr", "ar-rr", "rr"))
+	_ = db.CreateTokens(ctx, storage.TokenWrite{Access: token(c, "rr-at", storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), Refresh: token(c, "rr", storage.KindRefresh, "login-ar-rr", "ar-rr", "rr")})
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 20 {

@@ -43,28 +43,46 @@ func (t *Token) Active(now time.Time) bool {
 	return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && (t.Kind != KindRefresh || t.UsedAt.IsZero())
 }
 
-// CreateTokens stores an access token and, optionally, a refresh token. When
-// codeOf names an authorization request, its code is consumed in the same
-// transaction with one conditional write: of two concurrent exchanges of one
-// code exactly one stores tokens, the other gets ErrReused.
-func (db *DB) CreateTokens(ctx context.Context, codeOf string, access, refresh *Token) error {
-	rows := []*tokenRow{tokenToRow(access)}
-	if refresh != nil {
-		rows = append(rows, tokenToRow(refresh))
+// TokenWrite is what one token issuance stores.
+type TokenWrite struct {
+	// CodeOf names the authorization request whose code this issuance
+	// redeems, if any: it is consumed in the same transaction.
+	CodeOf string
+	// Login, if set, is a new login stored with the tokens (headless sign-in).
+	Login *Login
+	// Access is the access token; Refresh the optional refresh token.
+	Access  *Token
+	Refresh *Token
+}
+
+// CreateTokens stores one issuance in one transaction. When CodeOf is set,
+// the code is consumed with one conditional write: of two concurrent
+// exchanges of one code exactly one stores tokens, the other gets ErrReused.
+func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
+	rows := []*tokenRow{tokenToRow(w.Access)}
+	if w.Refresh != nil {
+		rows = append(rows, tokenToRow(w.Refresh))
 	}
-	if codeOf == "" {
+	if w.CodeOf == "" && w.Login == nil {
 		return translate(db.gorm.WithContext(ctx).Create(rows).Error)
 	}
 	now := db.nowMS()
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&authRequestRow{}).
-			Where("id = ? AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > ?", codeOf, now).
-			Update("code_used_at", now)
-		if res.Error != nil {
-			return translate(res.Error)
+		if w.CodeOf != "" {
+			res := tx.Model(&authRequestRow{}).
+				Where("id = ? AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > ?", w.CodeOf, now).
+				Update("code_used_at", now)
+			if res.Error != nil {
+				return translate(res.Error)
+			}
+			if res.RowsAffected != 1 {
+				return ErrReused
+			}
 		}
-		if res.RowsAffected != 1 {
-			return ErrReused
+		if w.Login != nil {
+			if err := tx.Create(loginToRow(w.Login)).Error; err != nil {
+				return translate(err)
+			}
 		}
 		return translate(tx.Create(rows).Error)
 	})
@@ -105,7 +123,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, access, refr
 // TokenByID returns a token with its login.
 func (db *DB) TokenByID(ctx context.Context, id string) (*Token, error) {
 	var row tokenRow
-	if err := translate(db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
+	if err := translate(db.read.WithContext(ctx).Where("id = ?", id).Take(&row).Error); err != nil {
 		return nil, err
 	}
 	t := rowToToken(&row)
