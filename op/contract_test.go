@@ -104,30 +104,24 @@ func newCheckedServer(t testing.TB, callers map[int64]siwe.ContractCaller, timeo
 		func(c *op.Config) { c.ChainIDs = []int64{1, simChain} })
 }
 
-// walletAt is a key that signs for account: the key itself, or a contract
-// wallet (or license) that accepts its signatures.
-type walletAt struct {
-	*wallet
-	account common.Address
-}
-
-// hashOf is the EIP-191 hash a wallet signs for message.
-func hashOf(message string) common.Hash { return siwe.TextHash([]byte(message)) }
+// eip191Hash is the EIP-191 hash a wallet signs for message.
+func eip191Hash(message string) common.Hash { return siwe.TextHash([]byte(message)) }
 
 // sign6492 signs message with w's key and wraps the signature for the
 // counterfactual wallet that factory deploys for w with salt.
 func sign6492(t testing.TB, w *wallet, factory common.Address, salt [32]byte, message string) string {
 	t.Helper()
-	inner := chaintest.Sign(t, w.key, hashOf(message))
-	return hexutil.Encode(chaintest.Wrap6492(t, factory, chaintest.DeployCalldata(t, addr(w), salt), inner))
+	inner := chaintest.Sign(t, w.key, eip191Hash(message))
+	return hexutil.Encode(chaintest.Wrap6492(t, factory, chaintest.DeployCalldata(t, walletAddr(w), salt), inner))
 }
 
-func addr(w *wallet) common.Address { return common.HexToAddress(w.Address()) }
+// walletAddr is the address of w's key.
+func walletAddr(w *wallet) common.Address { return common.HexToAddress(w.Address()) }
 
-// wantError checks an OAuth error answer: status, error code, a description
+// wantOAuthError checks an OAuth error answer: status, error code, a description
 // containing fragment, DIMO's "message" when withMessage, and no internal
 // error text anywhere in the body.
-func wantError(t testing.TB, resp *http.Response, body map[string]any, status int, code, fragment string, withMessage bool) {
+func wantOAuthError(t testing.TB, resp *http.Response, body map[string]any, status int, code, fragment string, withMessage bool) {
 	t.Helper()
 	if resp.StatusCode != status || body["error"] != code {
 		t.Fatalf("answer %d %v, want %d %s", resp.StatusCode, body, status, code)
@@ -267,7 +261,7 @@ func TestLicenseOnChain(t *testing.T) {
 		t.Fatalf("simulated chain ID = %d, want %d", chain.ChainID(), simChain)
 	}
 	enabled, stranger := newWallet(t), newWallet(t)
-	license := chain.Deploy(t, chaintest.WithArgs(t, chaintest.Contract(t, "DevLicense"), []string{"address[]"}, []common.Address{addr(enabled)}))
+	license := chain.Deploy(t, chaintest.WithArgs(t, chaintest.Contract(t, "DevLicense"), []string{"address[]"}, []common.Address{walletAddr(enabled)}))
 	ts := newCheckedServer(t, map[int64]siwe.ContractCaller{chain.ChainID(): chain.Client()}, 0)
 	c, secret := ts.addClient(t, clients.Params{License: license.Hex(), ChainID: simChain, RedirectURIs: []string{dimoDomain}})
 	if c.ID != license.Hex() || len(c.Signers) != 0 {
@@ -281,17 +275,17 @@ func TestLicenseOnChain(t *testing.T) {
 			t.Fatalf("challenge is not for the license on chain 1337:\n%s", challenge)
 		}
 		resp, body := dimoSubmit(t, ts, c.ID, state, stranger.Sign(t, challenge))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, true)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, true)
 		// The rejection did not burn the challenge: the enabled signer uses it.
 		resp, tok := dimoSubmit(t, ts, c.ID, state, enabled.Sign(t, challenge))
 		wantTokens(t, app, resp, tok, c.ID, license, enabled.Address())
 		resp, body = dimoSubmit(t, ts, c.ID, state, enabled.Sign(t, challenge))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", "", true)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", "", true)
 	})
 	t.Run("JSON", func(t *testing.T) {
 		msg := jsonChallenge(t, ts, c.ID, license, simChain)
 		resp, body := verifyJSON(t, ts, msg, stranger.Sign(t, msg))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
 		resp, tok := verifyJSON(t, ts, msg, enabled.Sign(t, msg))
 		wantTokens(t, app, resp, tok, c.ID, license, enabled.Address())
 	})
@@ -312,10 +306,10 @@ func TestLicenseOnChain(t *testing.T) {
 func TestContractWalletSignIn(t *testing.T) {
 	chain := chaintest.New(t)
 	owner, stranger := newWallet(t), newWallet(t)
-	wallet := chain.Deploy(t, chaintest.WithArgs(t, chaintest.Contract(t, "Wallet1271"), []string{"address"}, addr(owner)))
+	wallet := chain.Deploy(t, chaintest.WithArgs(t, chaintest.Contract(t, "Wallet1271"), []string{"address"}, walletAddr(owner)))
 	factory := chain.Deploy(t, chaintest.Contract(t, "WalletFactory"))
 	salt := [32]byte{31: 42}
-	cf := chaintest.FactoryWallet(t, factory, addr(owner), salt)
+	cf := chaintest.FactoryWallet(t, factory, walletAddr(owner), salt)
 	ts := newCheckedServer(t, map[int64]siwe.ContractCaller{chain.ChainID(): chain.Client()}, 0)
 	c, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{testRedirect}})
 	app := newRP(t, ts, c.ID, secret)
@@ -323,7 +317,7 @@ func TestContractWalletSignIn(t *testing.T) {
 	t.Run("JSON, ERC-1271 wallet", func(t *testing.T) {
 		msg := jsonChallenge(t, ts, c.ID, wallet, simChain)
 		resp, body := verifyJSON(t, ts, msg, stranger.Sign(t, msg))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
 		resp, tok := verifyJSON(t, ts, msg, owner.Sign(t, msg))
 		// A plain signature the wallet accepted names the key that made it.
 		wantTokens(t, app, resp, tok, c.ID, wallet, owner.Address())
@@ -331,7 +325,7 @@ func TestContractWalletSignIn(t *testing.T) {
 	t.Run("JSON, ERC-6492 counterfactual wallet", func(t *testing.T) {
 		msg := jsonChallenge(t, ts, c.ID, cf, simChain)
 		resp, body := verifyJSON(t, ts, msg, sign6492(t, stranger, factory, salt, msg))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
 		resp, tok := verifyJSON(t, ts, msg, sign6492(t, owner, factory, salt, msg))
 		wantTokens(t, app, resp, tok, c.ID, cf, "")
 		if code := chain.Code(t, cf); len(code) != 0 {
@@ -374,7 +368,7 @@ func TestContractWalletSignIn(t *testing.T) {
 		id := authorize(t, ts, b, app.config.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		chID, msg := loginChallenge(t, ts, b, id, wallet, simChain)
 		resp, body := loginVerify(t, ts, b, id, chID, stranger.Sign(t, msg))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
 	})
 }
 
@@ -424,7 +418,7 @@ func TestRPCDown(t *testing.T) {
 			ts := newCheckedServer(t, map[int64]siwe.ContractCaller{simChain: tc.caller}, tc.timeout)
 			c, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{dimoDomain, testRedirect}})
 			owner, signer := newWallet(t), newWallet(t)
-			cf := chaintest.FactoryWallet(t, factory, addr(owner), salt)
+			cf := chaintest.FactoryWallet(t, factory, walletAddr(owner), salt)
 			// A license on chain 1337 with one registered (offline) signer;
 			// any other key needs the license contract, hence the RPC.
 			license := common.HexToAddress("0x00000000000000000000000000000000001ce115")
@@ -445,7 +439,7 @@ func TestRPCDown(t *testing.T) {
 				msg := jsonChallenge(t, ts, c.ID, cf, simChain)
 				timed(t, func() {
 					resp, body := verifyJSON(t, ts, msg, sign6492(t, owner, factory, salt, msg))
-					wantError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
+					wantOAuthError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
 				})
 			})
 			t.Run("JSON, 65-byte signature for an account on chain 1337", func(t *testing.T) {
@@ -454,30 +448,29 @@ func TestRPCDown(t *testing.T) {
 				msg := jsonChallenge(t, ts, c.ID, cf, simChain)
 				timed(t, func() {
 					resp, body := verifyJSON(t, ts, msg, owner.Sign(t, msg))
-					wantError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
+					wantOAuthError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
 				})
 			})
 			t.Run("JSON, EOA's own signature on chain 1337", func(t *testing.T) {
-				// As siwe.ContractChecker stands, the code lookup comes before
-				// ecrecover even when the signature recovers to the account
-				// itself, so a dead RPC stops plain accounts on its chain too.
-				// An EOA needs no RPC on chain 1 (below) or on a chain without
-				// one (TestContractSignatureWithoutRPC).
-				msg := jsonChallenge(t, ts, c.ID, addr(owner), simChain)
+				// A plain wallet's own signature is checked offline: a dead
+				// node on its chain does not lock it out.
+				msg := jsonChallenge(t, ts, c.ID, walletAddr(owner), simChain)
 				timed(t, func() {
 					resp, body := verifyJSON(t, ts, msg, owner.Sign(t, msg))
-					wantError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
+					if resp.StatusCode != http.StatusOK {
+						t.Fatalf("EOA with its RPC down: %d %v", resp.StatusCode, body)
+					}
 				})
 			})
 			t.Run("DIMO, license checked on chain", func(t *testing.T) {
 				state, challenge := dimoChallenge(t, ts, lc.ID, lc.ID, "openid")
 				timed(t, func() {
 					resp, body := dimoSubmitTimed(t, ts, lc.ID, state, newWallet(t).Sign(t, challenge))
-					wantError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, true)
+					wantOAuthError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, true)
 				})
 				timed(t, func() {
 					resp, body := dimoSubmitTimed(t, ts, lc.ID, state, sign6492(t, owner, factory, salt, challenge))
-					wantError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, true)
+					wantOAuthError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, true)
 				})
 				// A registered signer is checked offline: the failures above
 				// left the challenge unused, and it still works.
@@ -493,12 +486,12 @@ func TestRPCDown(t *testing.T) {
 				chID, msg := loginChallenge(t, ts, b, id, cf, simChain)
 				timed(t, func() {
 					resp, body := loginVerify(t, ts, b, id, chID, sign6492(t, owner, factory, salt, msg))
-					wantError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
+					wantOAuthError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
 				})
 			})
 			t.Run("EOA on chain 1 (no RPC needed)", func(t *testing.T) {
 				w := newWallet(t)
-				msg := jsonChallenge(t, ts, c.ID, addr(w), 1)
+				msg := jsonChallenge(t, ts, c.ID, walletAddr(w), 1)
 				resp, tok := verifyJSON(t, ts, msg, w.Sign(t, msg))
 				if resp.StatusCode != http.StatusOK || tok["access_token"] == nil {
 					t.Fatalf("JSON: %d %v", resp.StatusCode, tok)
@@ -525,23 +518,23 @@ func TestContractSignatureWithoutRPC(t *testing.T) {
 	owner := newWallet(t)
 	factory := common.HexToAddress("0x00000000000000000000000000000000000fac70")
 	salt := [32]byte{31: 3}
-	cf := chaintest.FactoryWallet(t, factory, addr(owner), salt)
+	cf := chaintest.FactoryWallet(t, factory, walletAddr(owner), salt)
 
 	t.Run("JSON, ERC-6492 wallet", func(t *testing.T) {
 		msg := jsonChallenge(t, ts, c.ID, cf, simChain)
 		resp, body := verifyJSON(t, ts, msg, sign6492(t, owner, factory, salt, msg))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", descNoRPC, false)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descNoRPC, false)
 	})
 	t.Run("DIMO, ERC-6492 signature for a license", func(t *testing.T) {
 		license := common.HexToAddress("0x00000000000000000000000000000000001ce115")
 		lc, _ := ts.addClient(t, clients.Params{License: license.Hex(), ChainID: simChain, RedirectURIs: []string{dimoDomain}})
 		state, challenge := dimoChallenge(t, ts, lc.ID, lc.ID, "openid")
 		resp, body := dimoSubmit(t, ts, lc.ID, state, sign6492(t, owner, factory, salt, challenge))
-		wantError(t, resp, body, http.StatusBadRequest, "invalid_grant", descNoRPC, true)
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descNoRPC, true)
 	})
 	t.Run("EOA on chain 1337", func(t *testing.T) {
 		w := newWallet(t)
-		msg := jsonChallenge(t, ts, c.ID, addr(w), simChain)
+		msg := jsonChallenge(t, ts, c.ID, walletAddr(w), simChain)
 		resp, tok := verifyJSON(t, ts, msg, w.Sign(t, msg))
 		if resp.StatusCode != http.StatusOK || tok["access_token"] == nil {
 			t.Fatalf("EOA without an RPC: %d %v", resp.StatusCode, tok)

@@ -29,10 +29,6 @@ const (
 	// (ERC-6492 "Specification": magicBytes = 0x6492…6492, 32 bytes).
 	erc6492MagicSuffix = "\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92" +
 		"\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92\x64\x92"
-	// eip7702DelegationPrefix starts the code of an account that an EIP-7702
-	// authorization delegated to a contract: 0xef0100 ++ address
-	// (EIP-7702 "Delegation designation").
-	eip7702DelegationPrefix = "\xef\x01\x00"
 	// abiWord is the size of one ABI head slot.
 	abiWord = 32
 )
@@ -127,22 +123,24 @@ func (c *ContractChecker) CheckSignature(ctx context.Context, chainID int64, acc
 		return c.checkERC6492(ctx, caller, chainID, account, hash, sig)
 	}
 
+	// A plain signature by the account's own key needs no node: an address
+	// derived from a key cannot be a deployed contract, and an EIP-7702
+	// account is still controlled by its key. So a node that is down never
+	// locks out plain wallets.
+	if len(sig) == crypto.SignatureLength {
+		if signer, err := Recover(hash, sig); err == nil && signer == account {
+			return account, nil
+		}
+	}
+
 	// Step 2: an account with code is a contract; ERC-1271 decides.
 	code, err := caller.CodeAt(ctx, account, nil)
 	if err != nil {
 		return common.Address{}, rpcUnavailable(chainID, err)
 	}
 	if len(code) == 0 {
-		// Step 4: no code, a plain account: ecrecover.
+		// Step 4: no code, a plain account: ecrecover (which failed above).
 		return EOAChecker{}.CheckSignature(ctx, chainID, account, hash, sig)
-	}
-	// An EIP-7702 account is still controlled by its own key: a signature by
-	// that key is accepted before asking the delegated code, which need not
-	// implement ERC-1271.
-	if bytes.HasPrefix(code, []byte(eip7702DelegationPrefix)) && len(sig) == crypto.SignatureLength {
-		if signer, err := Recover(hash, sig); err == nil && signer == account {
-			return account, nil
-		}
 	}
 	return c.checkERC1271(ctx, caller, chainID, account, hash, sig)
 }

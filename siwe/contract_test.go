@@ -11,19 +11,16 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/ethclient/simulated"
+
+	"github.com/signet-id/signet/siwe/chaintest"
 )
 
 // simChainID is the chain ID of go-ethereum's simulated backend.
@@ -38,152 +35,11 @@ const (
 	descEOAMismatch = "signature does not match the address"
 )
 
-// testChain is a simulated chain with a funded deployer key.
-type testChain struct {
-	backend *simulated.Backend
-	client  simulated.Client
-	key     *ecdsa.PrivateKey
-}
-
-func newTestChain(t *testing.T) *testChain {
-	t.Helper()
-	key := newKey(t)
-	funds := new(big.Int).Mul(big.NewInt(1000), big.NewInt(1e18))
-	backend := simulated.NewBackend(types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: funds}})
-	t.Cleanup(func() { _ = backend.Close() })
-	return &testChain{backend: backend, client: backend.Client(), key: key}
-}
-
-// send mines a transaction from the deployer (to nil: a contract creation)
-// and returns its successful receipt.
-func (c *testChain) send(t *testing.T, to *common.Address, data []byte) *types.Receipt {
-	t.Helper()
-	ctx := context.Background()
-	from := crypto.PubkeyToAddress(c.key.PublicKey)
-	nonce, err := c.client.PendingNonceAt(ctx, from)
-	if err != nil {
-		t.Fatalf("PendingNonceAt: %v", err)
-	}
-	head, err := c.client.HeaderByNumber(ctx, nil)
-	if err != nil {
-		t.Fatalf("HeaderByNumber: %v", err)
-	}
-	tip := big.NewInt(1e9)
-	tx, err := types.SignNewTx(c.key, types.LatestSignerForChainID(big.NewInt(simChainID)), &types.DynamicFeeTx{
-		ChainID:   big.NewInt(simChainID),
-		Nonce:     nonce,
-		GasTipCap: tip,
-		GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip),
-		Gas:       5_000_000,
-		To:        to,
-		Data:      data,
-	})
-	if err != nil {
-		t.Fatalf("SignNewTx: %v", err)
-	}
-	if err := c.client.SendTransaction(ctx, tx); err != nil {
-		t.Fatalf("SendTransaction: %v", err)
-	}
-	c.backend.Commit()
-	receipt, err := c.client.TransactionReceipt(ctx, tx.Hash())
-	if err != nil {
-		t.Fatalf("TransactionReceipt: %v", err)
-	}
-	if receipt.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("transaction %s failed", tx.Hash())
-	}
-	return receipt
-}
-
-// deploy creates a contract from creation code (constructor arguments appended).
-func (c *testChain) deploy(t *testing.T, code []byte) common.Address {
-	t.Helper()
-	addr := c.send(t, nil, code).ContractAddress
-	if got := c.code(t, addr); len(got) == 0 {
-		t.Fatalf("no code at %s after deployment", addr)
-	}
-	return addr
-}
-
-func (c *testChain) code(t *testing.T, addr common.Address) []byte {
-	t.Helper()
-	code, err := c.client.CodeAt(context.Background(), addr, nil)
-	if err != nil {
-		t.Fatalf("CodeAt: %v", err)
-	}
-	return code
-}
-
-// contractBin reads compiled bytecode from testdata/contracts.
-func contractBin(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "contracts", name+".bin"))
-	if err != nil {
-		t.Fatalf("read %s.bin: %v", name, err)
-	}
-	code, err := hex.DecodeString(strings.TrimSpace(string(raw)))
-	if err != nil || len(code) == 0 {
-		t.Fatalf("%s.bin is not hex bytecode: %v", name, err)
-	}
-	return code
-}
-
-// abiPack ABI-encodes values of the given Solidity types with go-ethereum's
-// encoder, independent of the checker's own.
-func abiPack(t testing.TB, typeNames []string, values ...any) []byte {
-	t.Helper()
-	args := make(abi.Arguments, len(typeNames))
-	for i, name := range typeNames {
-		typ, err := abi.NewType(name, "", nil)
-		if err != nil {
-			t.Fatalf("abi.NewType(%q): %v", name, err)
-		}
-		args[i] = abi.Argument{Type: typ}
-	}
-	out, err := args.Pack(values...)
-	if err != nil {
-		t.Fatalf("abi Pack: %v", err)
-	}
-	return out
-}
-
-// withArgs appends ABI-encoded constructor arguments to creation code.
-func withArgs(t testing.TB, code []byte, typeNames []string, values ...any) []byte {
-	t.Helper()
-	return append(bytes.Clone(code), abiPack(t, typeNames, values...)...)
-}
-
-// deployCalldata calls WalletFactory.deploy(owner, salt).
-func deployCalldata(t testing.TB, owner common.Address, salt [32]byte) []byte {
-	t.Helper()
-	selector := crypto.Keccak256([]byte("deploy(address,bytes32)"))[:4]
-	return append(selector, abiPack(t, []string{"address", "bytes32"}, owner, salt)...)
-}
-
-// wrap6492 wraps sig as ERC-6492 "Signer side" prescribes:
-// abi.encode(create2Factory, factoryCalldata, sig) ++ magicBytes.
-func wrap6492(t testing.TB, factory common.Address, calldata, sig []byte) []byte {
-	t.Helper()
-	magic := common.FromHex("0x6492649264926492649264926492649264926492649264926492649264926492")
-	return append(abiPack(t, []string{"address", "bytes", "bytes"}, factory, calldata, sig), magic...)
-}
-
-// walletSign signs hash the way wallets do (v of 27 or 28).
-func walletSign(t testing.TB, key *ecdsa.PrivateKey, hash common.Hash) []byte {
-	t.Helper()
-	sig, err := crypto.Sign(hash[:], key)
-	if err != nil {
-		t.Fatalf("Sign: %v", err)
-	}
-	sig[64] += 27
-	return sig
-}
-
 func addrOf(key *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(key.PublicKey) }
 
 // contractFixture is a simulated chain with the test contracts deployed.
 type contractFixture struct {
-	chain    *testChain
+	chain    *chaintest.Chain
 	owner    *ecdsa.PrivateKey // owns wallet and the counterfactual wallet
 	stranger *ecdsa.PrivateKey // signs for nothing
 	signers  []*ecdsa.PrivateKey
@@ -197,24 +53,30 @@ type contractFixture struct {
 func newContractFixture(t *testing.T) *contractFixture {
 	t.Helper()
 	f := &contractFixture{
-		chain:    newTestChain(t),
+		chain:    chaintest.New(t),
 		owner:    newKey(t),
 		stranger: newKey(t),
 		signers:  []*ecdsa.PrivateKey{newKey(t), newKey(t)},
 		salt:     [32]byte{31: 7},
 	}
-	walletCode := contractBin(t, "Wallet1271")
-	f.wallet = f.chain.deploy(t, withArgs(t, walletCode, []string{"address"}, addrOf(f.owner)))
-	f.license = f.chain.deploy(t, withArgs(t, contractBin(t, "DevLicense"), []string{"address[]"},
+	walletCode := chaintest.Contract(t, "Wallet1271")
+	f.wallet = f.chain.Deploy(t, chaintest.WithArgs(t, walletCode, []string{"address"}, addrOf(f.owner)))
+	f.license = f.chain.Deploy(t, chaintest.WithArgs(t, chaintest.Contract(t, "DevLicense"), []string{"address[]"},
 		[]common.Address{addrOf(f.signers[0]), addrOf(f.signers[1])}))
-	f.factory = f.chain.deploy(t, contractBin(t, "WalletFactory"))
-	init := withArgs(t, walletCode, []string{"address"}, addrOf(f.owner))
+	f.factory = f.chain.Deploy(t, chaintest.Contract(t, "WalletFactory"))
+	init := chaintest.WithArgs(t, walletCode, []string{"address"}, addrOf(f.owner))
 	f.cfWallet = crypto.CreateAddress2(f.factory, f.salt, crypto.Keccak256(init))
+	if got := chaintest.FactoryWallet(t, f.factory, addrOf(f.owner), f.salt); got != f.cfWallet {
+		t.Fatalf("chaintest.FactoryWallet = %s, want %s", got, f.cfWallet)
+	}
+	if got := f.chain.ChainID(); got != simChainID {
+		t.Fatalf("simulated chain ID = %d, want %d", got, simChainID)
+	}
 	return f
 }
 
 func (f *contractFixture) checker(timeout time.Duration) *ContractChecker {
-	return NewContractChecker(map[int64]ContractCaller{simChainID: f.chain.client}, timeout)
+	return NewContractChecker(map[int64]ContractCaller{simChainID: f.chain.Client()}, timeout)
 }
 
 // wantSigner fails unless the check succeeded with signer want.
@@ -233,32 +95,32 @@ func TestContractCheckerOnChain(t *testing.T) {
 	ctx := context.Background()
 	hash := TextHash([]byte("signet.example wants you to sign in"))
 	checker := f.checker(0)
-	noRPC := NewContractChecker(map[int64]ContractCaller{1: f.chain.client}, 0) // a caller, but for another chain
+	noRPC := NewContractChecker(map[int64]ContractCaller{1: f.chain.Client()}, 0) // a caller, but for another chain
 
 	t.Run("EOA with RPC", func(t *testing.T) {
-		signer, err := checker.CheckSignature(ctx, simChainID, addrOf(f.owner), hash, walletSign(t, f.owner, hash))
+		signer, err := checker.CheckSignature(ctx, simChainID, addrOf(f.owner), hash, chaintest.Sign(t, f.owner, hash))
 		wantSigner(t, signer, err, addrOf(f.owner))
 	})
 	t.Run("EOA with RPC, other key", func(t *testing.T) {
-		_, err := checker.CheckSignature(ctx, simChainID, addrOf(f.owner), hash, walletSign(t, f.stranger, hash))
+		_, err := checker.CheckSignature(ctx, simChainID, addrOf(f.owner), hash, chaintest.Sign(t, f.stranger, hash))
 		wantError(t, err, CodeInvalidGrant, descEOAMismatch)
 	})
 	t.Run("EOA without RPC", func(t *testing.T) {
-		signer, err := noRPC.CheckSignature(ctx, simChainID, addrOf(f.owner), hash, walletSign(t, f.owner, hash))
+		signer, err := noRPC.CheckSignature(ctx, simChainID, addrOf(f.owner), hash, chaintest.Sign(t, f.owner, hash))
 		wantSigner(t, signer, err, addrOf(f.owner))
 	})
 	t.Run("ERC-1271 wallet, owner", func(t *testing.T) {
-		signer, err := checker.CheckSignature(ctx, simChainID, f.wallet, hash, walletSign(t, f.owner, hash))
+		signer, err := checker.CheckSignature(ctx, simChainID, f.wallet, hash, chaintest.Sign(t, f.owner, hash))
 		wantSigner(t, signer, err, f.wallet)
 	})
 	t.Run("ERC-1271 wallet, owner with v of 0/1", func(t *testing.T) {
-		sig := walletSign(t, f.owner, hash)
+		sig := chaintest.Sign(t, f.owner, hash)
 		sig[64] -= 27
 		signer, err := checker.CheckSignature(ctx, simChainID, f.wallet, hash, sig)
 		wantSigner(t, signer, err, f.wallet)
 	})
 	t.Run("ERC-1271 wallet, other key", func(t *testing.T) {
-		_, err := checker.CheckSignature(ctx, simChainID, f.wallet, hash, walletSign(t, f.stranger, hash))
+		_, err := checker.CheckSignature(ctx, simChainID, f.wallet, hash, chaintest.Sign(t, f.stranger, hash))
 		e := wantError(t, err, CodeInvalidGrant, descRejected)
 		if e.Err != nil {
 			t.Fatalf("a non-magic answer has cause %v, want none", e.Err)
@@ -266,26 +128,26 @@ func TestContractCheckerOnChain(t *testing.T) {
 	})
 	t.Run("ERC-1271 wallet, owner's signature of another hash", func(t *testing.T) {
 		other := TextHash([]byte("something else"))
-		_, err := checker.CheckSignature(ctx, simChainID, f.wallet, hash, walletSign(t, f.owner, other))
+		_, err := checker.CheckSignature(ctx, simChainID, f.wallet, hash, chaintest.Sign(t, f.owner, other))
 		wantError(t, err, CodeInvalidGrant, descRejected)
 	})
 	t.Run("ERC-1271 wallet without RPC", func(t *testing.T) {
 		// A 65-byte signature falls back to ecrecover, which names the owner, not the wallet.
-		_, err := noRPC.CheckSignature(ctx, simChainID, f.wallet, hash, walletSign(t, f.owner, hash))
+		_, err := noRPC.CheckSignature(ctx, simChainID, f.wallet, hash, chaintest.Sign(t, f.owner, hash))
 		wantError(t, err, CodeInvalidGrant, descEOAMismatch)
 	})
 	for i := range f.signers {
 		t.Run(fmt.Sprintf("license, enabled signer %d", i), func(t *testing.T) {
-			signer, err := checker.CheckSignature(ctx, simChainID, f.license, hash, walletSign(t, f.signers[i], hash))
+			signer, err := checker.CheckSignature(ctx, simChainID, f.license, hash, chaintest.Sign(t, f.signers[i], hash))
 			wantSigner(t, signer, err, f.license)
 		})
 	}
 	t.Run("license, not an enabled signer", func(t *testing.T) {
-		_, err := checker.CheckSignature(ctx, simChainID, f.license, hash, walletSign(t, f.owner, hash))
+		_, err := checker.CheckSignature(ctx, simChainID, f.license, hash, chaintest.Sign(t, f.owner, hash))
 		wantError(t, err, CodeInvalidGrant, descRejected)
 	})
 	t.Run("license reverts", func(t *testing.T) {
-		sig := walletSign(t, f.signers[0], hash)[:64] // DevLicense reverts on a signature that is not 65 bytes
+		sig := chaintest.Sign(t, f.signers[0], hash)[:64] // DevLicense reverts on a signature that is not 65 bytes
 		_, err := checker.CheckSignature(ctx, simChainID, f.license, hash, sig)
 		e := wantError(t, err, CodeInvalidGrant, descRejected)
 		if e.Err == nil || !strings.Contains(e.Err.Error(), "signature must be 65 bytes") {
@@ -293,37 +155,37 @@ func TestContractCheckerOnChain(t *testing.T) {
 		}
 	})
 	t.Run("ERC-6492 undeployed wallet, owner", func(t *testing.T) {
-		sig := wrap6492(t, f.factory, deployCalldata(t, addrOf(f.owner), f.salt), walletSign(t, f.owner, hash))
+		sig := chaintest.Wrap6492(t, f.factory, chaintest.DeployCalldata(t, addrOf(f.owner), f.salt), chaintest.Sign(t, f.owner, hash))
 		signer, err := checker.CheckSignature(ctx, simChainID, f.cfWallet, hash, sig)
 		wantSigner(t, signer, err, f.cfWallet)
-		if code := f.chain.code(t, f.cfWallet); len(code) != 0 {
+		if code := f.chain.Code(t, f.cfWallet); len(code) != 0 {
 			t.Fatalf("the deployless eth_call left code at %s", f.cfWallet)
 		}
 	})
 	t.Run("ERC-6492 undeployed wallet, other key", func(t *testing.T) {
-		sig := wrap6492(t, f.factory, deployCalldata(t, addrOf(f.owner), f.salt), walletSign(t, f.stranger, hash))
+		sig := chaintest.Wrap6492(t, f.factory, chaintest.DeployCalldata(t, addrOf(f.owner), f.salt), chaintest.Sign(t, f.stranger, hash))
 		_, err := checker.CheckSignature(ctx, simChainID, f.cfWallet, hash, sig)
 		wantError(t, err, CodeInvalidGrant, descRejected)
 	})
 	t.Run("ERC-6492 factory deploys someone else's wallet", func(t *testing.T) {
 		// The calldata deploys the stranger's wallet, at another address: the
 		// claimed wallet stays empty and the validator reverts.
-		sig := wrap6492(t, f.factory, deployCalldata(t, addrOf(f.stranger), f.salt), walletSign(t, f.stranger, hash))
+		sig := chaintest.Wrap6492(t, f.factory, chaintest.DeployCalldata(t, addrOf(f.stranger), f.salt), chaintest.Sign(t, f.stranger, hash))
 		_, err := checker.CheckSignature(ctx, simChainID, f.cfWallet, hash, sig)
 		wantError(t, err, CodeInvalidGrant, descRejected)
 	})
 	t.Run("ERC-6492 plain EOA signature wrapped", func(t *testing.T) {
-		sig := wrap6492(t, f.factory, deployCalldata(t, addrOf(f.owner), f.salt), walletSign(t, f.owner, hash))
+		sig := chaintest.Wrap6492(t, f.factory, chaintest.DeployCalldata(t, addrOf(f.owner), f.salt), chaintest.Sign(t, f.owner, hash))
 		_, err := checker.CheckSignature(ctx, simChainID, addrOf(f.owner), hash, sig)
 		wantError(t, err, CodeInvalidGrant, descRejected)
 	})
 	t.Run("ERC-6492 without RPC", func(t *testing.T) {
-		sig := wrap6492(t, f.factory, deployCalldata(t, addrOf(f.owner), f.salt), walletSign(t, f.owner, hash))
+		sig := chaintest.Wrap6492(t, f.factory, chaintest.DeployCalldata(t, addrOf(f.owner), f.salt), chaintest.Sign(t, f.owner, hash))
 		_, err := noRPC.CheckSignature(ctx, simChainID, f.cfWallet, hash, sig)
 		wantError(t, err, CodeInvalidGrant, descNoRPC)
 	})
 	t.Run("non-65-byte signature without RPC", func(t *testing.T) {
-		_, err := noRPC.CheckSignature(ctx, simChainID, f.wallet, hash, append(walletSign(t, f.owner, hash), 0))
+		_, err := noRPC.CheckSignature(ctx, simChainID, f.wallet, hash, append(chaintest.Sign(t, f.owner, hash), 0))
 		wantError(t, err, CodeInvalidGrant, descNoRPC)
 	})
 	t.Run("garbage ERC-6492 wrapper", func(t *testing.T) {
@@ -334,22 +196,22 @@ func TestContractCheckerOnChain(t *testing.T) {
 
 	// Deploy the counterfactual wallet: wrapped signatures keep working
 	// (ERC-6492 checks a deployed wallet as it is now), and so do plain ones.
-	f.chain.send(t, &f.factory, deployCalldata(t, addrOf(f.owner), f.salt))
-	if len(f.chain.code(t, f.cfWallet)) == 0 {
+	f.chain.Send(t, &f.factory, chaintest.DeployCalldata(t, addrOf(f.owner), f.salt))
+	if len(f.chain.Code(t, f.cfWallet)) == 0 {
 		t.Fatalf("factory did not deploy the wallet at the CREATE2 address %s", f.cfWallet)
 	}
 	t.Run("ERC-6492 deployed wallet, owner", func(t *testing.T) {
-		sig := wrap6492(t, f.factory, deployCalldata(t, addrOf(f.owner), f.salt), walletSign(t, f.owner, hash))
+		sig := chaintest.Wrap6492(t, f.factory, chaintest.DeployCalldata(t, addrOf(f.owner), f.salt), chaintest.Sign(t, f.owner, hash))
 		signer, err := checker.CheckSignature(ctx, simChainID, f.cfWallet, hash, sig)
 		wantSigner(t, signer, err, f.cfWallet)
 	})
 	t.Run("ERC-6492 deployed wallet, other key", func(t *testing.T) {
-		sig := wrap6492(t, f.factory, deployCalldata(t, addrOf(f.owner), f.salt), walletSign(t, f.stranger, hash))
+		sig := chaintest.Wrap6492(t, f.factory, chaintest.DeployCalldata(t, addrOf(f.owner), f.salt), chaintest.Sign(t, f.stranger, hash))
 		_, err := checker.CheckSignature(ctx, simChainID, f.cfWallet, hash, sig)
 		wantError(t, err, CodeInvalidGrant, descRejected)
 	})
 	t.Run("deployed wallet, plain ERC-1271 signature", func(t *testing.T) {
-		signer, err := checker.CheckSignature(ctx, simChainID, f.cfWallet, hash, walletSign(t, f.owner, hash))
+		signer, err := checker.CheckSignature(ctx, simChainID, f.cfWallet, hash, chaintest.Sign(t, f.owner, hash))
 		wantSigner(t, signer, err, f.cfWallet)
 	})
 }
@@ -377,7 +239,7 @@ func TestContractCheckerVerify(t *testing.T) {
 
 	t.Run("other key", func(t *testing.T) {
 		c, msg := issue(t)
-		sig := "0x" + hex.EncodeToString(walletSign(t, f.stranger, TextHash([]byte(msg))))
+		sig := "0x" + hex.EncodeToString(chaintest.Sign(t, f.stranger, TextHash([]byte(msg))))
 		_, err := env.v.Verify(ctx, msg, sig, Expect{})
 		wantError(t, err, CodeInvalidGrant, descRejected)
 		if env.store.isUsed(c.ID) {
@@ -386,7 +248,7 @@ func TestContractCheckerVerify(t *testing.T) {
 	})
 	t.Run("owner", func(t *testing.T) {
 		c, msg := issue(t)
-		sig := "0x" + hex.EncodeToString(walletSign(t, f.owner, TextHash([]byte(msg))))
+		sig := "0x" + hex.EncodeToString(chaintest.Sign(t, f.owner, TextHash([]byte(msg))))
 		res, err := env.v.Verify(ctx, msg, sig, Expect{})
 		if err != nil {
 			t.Fatalf("Verify: %v", err)
@@ -451,7 +313,7 @@ func TestContractCheckerRPCFailures(t *testing.T) {
 	hash := TextHash([]byte("hello"))
 	account := common.HexToAddress("0x00000000000000000000000000000000000a11ce")
 	contractCode := []byte{0x60, 0x00}
-	wrapped := wrap6492(t, common.HexToAddress("0xfac7"), []byte{1, 2, 3}, walletSign(t, key, hash))
+	wrapped := chaintest.Wrap6492(t, common.HexToAddress("0xfac7"), []byte{1, 2, 3}, chaintest.Sign(t, key, hash))
 	down := errors.New("dial tcp 127.0.0.1:8545: connect: connection refused")
 
 	tests := []struct {
@@ -461,16 +323,16 @@ func TestContractCheckerRPCFailures(t *testing.T) {
 		code     Code
 		fragment string
 	}{
-		{"CodeAt fails", &stubCaller{codeErr: down}, walletSign(t, key, hash), CodeUnavailable, descNoAnswer},
-		{"isValidSignature call fails", &stubCaller{code: contractCode, callErr: down}, walletSign(t, key, hash), CodeUnavailable, descNoAnswer},
+		{"CodeAt fails", &stubCaller{codeErr: down}, chaintest.Sign(t, key, hash), CodeUnavailable, descNoAnswer},
+		{"isValidSignature call fails", &stubCaller{code: contractCode, callErr: down}, chaintest.Sign(t, key, hash), CodeUnavailable, descNoAnswer},
 		{"ERC-6492 call fails", &stubCaller{callErr: down}, wrapped, CodeUnavailable, descNoAnswer},
-		{"rate limited", &stubCaller{code: contractCode, callErr: fmt.Errorf("call: %w", &jsonRPCError{-32005, "limit exceeded"})}, walletSign(t, key, hash), CodeUnavailable, descNoAnswer},
-		{"revert, code 3", &stubCaller{code: contractCode, callErr: fmt.Errorf("call: %w", &jsonRPCError{3, "execution reverted"})}, walletSign(t, key, hash), CodeInvalidGrant, descRejected},
-		{"revert, code -32000", &stubCaller{code: contractCode, callErr: &jsonRPCError{-32000, "Execution reverted"}}, walletSign(t, key, hash), CodeInvalidGrant, descRejected},
-		{"VM error, code -32015", &stubCaller{code: contractCode, callErr: &jsonRPCError{-32015, "VM execution error."}}, walletSign(t, key, hash), CodeInvalidGrant, descRejected},
-		{"out of gas", &stubCaller{code: contractCode, callErr: &jsonRPCError{-32000, "out of gas"}}, walletSign(t, key, hash), CodeInvalidGrant, descRejected},
-		{"ERC-1271 short answer", &stubCaller{code: contractCode, out: []byte{0x16, 0x26, 0xba}}, walletSign(t, key, hash), CodeInvalidGrant, descRejected},
-		{"ERC-1271 wrong magic", &stubCaller{code: contractCode, out: common.LeftPadBytes([]byte{0x16, 0x26, 0xba, 0x7e}, 32)}, walletSign(t, key, hash), CodeInvalidGrant, descRejected},
+		{"rate limited", &stubCaller{code: contractCode, callErr: fmt.Errorf("call: %w", &jsonRPCError{-32005, "limit exceeded"})}, chaintest.Sign(t, key, hash), CodeUnavailable, descNoAnswer},
+		{"revert, code 3", &stubCaller{code: contractCode, callErr: fmt.Errorf("call: %w", &jsonRPCError{3, "execution reverted"})}, chaintest.Sign(t, key, hash), CodeInvalidGrant, descRejected},
+		{"revert, code -32000", &stubCaller{code: contractCode, callErr: &jsonRPCError{-32000, "Execution reverted"}}, chaintest.Sign(t, key, hash), CodeInvalidGrant, descRejected},
+		{"VM error, code -32015", &stubCaller{code: contractCode, callErr: &jsonRPCError{-32015, "VM execution error."}}, chaintest.Sign(t, key, hash), CodeInvalidGrant, descRejected},
+		{"out of gas", &stubCaller{code: contractCode, callErr: &jsonRPCError{-32000, "out of gas"}}, chaintest.Sign(t, key, hash), CodeInvalidGrant, descRejected},
+		{"ERC-1271 short answer", &stubCaller{code: contractCode, out: []byte{0x16, 0x26, 0xba}}, chaintest.Sign(t, key, hash), CodeInvalidGrant, descRejected},
+		{"ERC-1271 wrong magic", &stubCaller{code: contractCode, out: common.LeftPadBytes([]byte{0x16, 0x26, 0xba, 0x7e}, 32)}, chaintest.Sign(t, key, hash), CodeInvalidGrant, descRejected},
 		{"ERC-6492 answers 0x00", &stubCaller{out: []byte{0}}, wrapped, CodeInvalidGrant, descRejected},
 		{"ERC-6492 answers 0x0001", &stubCaller{out: []byte{0, 1}}, wrapped, CodeInvalidGrant, descRejected},
 	}
@@ -492,7 +354,7 @@ func TestContractCheckerRPCFailures(t *testing.T) {
 			caller *stubCaller
 			sig    []byte
 		}{
-			{"ERC-1271 magic", &stubCaller{code: contractCode, out: magic}, walletSign(t, key, hash)},
+			{"ERC-1271 magic", &stubCaller{code: contractCode, out: magic}, chaintest.Sign(t, key, hash)},
 			{"ERC-6492 0x01", &stubCaller{out: []byte{1}}, wrapped},
 		} {
 			checker := NewContractChecker(map[int64]ContractCaller{simChainID: c.caller}, 0)
@@ -506,7 +368,7 @@ func TestContractCheckerRPCFailures(t *testing.T) {
 	t.Run("slow RPC", func(t *testing.T) {
 		const timeout = 50 * time.Millisecond
 		checker := NewContractChecker(map[int64]ContractCaller{simChainID: blockingCaller{}}, timeout)
-		for _, sig := range [][]byte{walletSign(t, key, hash), wrapped} {
+		for _, sig := range [][]byte{chaintest.Sign(t, key, hash), wrapped} {
 			start := time.Now()
 			_, err := checker.CheckSignature(ctx, simChainID, account, hash, sig)
 			elapsed := time.Since(start)
@@ -524,7 +386,7 @@ func TestContractCheckerRPCFailures(t *testing.T) {
 		checker := NewContractChecker(map[int64]ContractCaller{simChainID: blockingCaller{}}, time.Hour)
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, err := checker.CheckSignature(cctx, simChainID, account, hash, walletSign(t, key, hash))
+		_, err := checker.CheckSignature(cctx, simChainID, account, hash, chaintest.Sign(t, key, hash))
 		wantError(t, err, CodeUnavailable, descNoAnswer)
 	})
 
@@ -552,7 +414,7 @@ func TestContractCheckerRPCFailures(t *testing.T) {
 				t.Fatalf("Dial: %v", err)
 			}
 			checker := NewContractChecker(map[int64]ContractCaller{simChainID: client}, 0)
-			_, err = checker.CheckSignature(ctx, simChainID, account, hash, walletSign(t, key, hash))
+			_, err = checker.CheckSignature(ctx, simChainID, account, hash, chaintest.Sign(t, key, hash))
 			client.Close()
 			srv.Close()
 			e := wantError(t, err, CodeUnavailable, descNoAnswer)
@@ -564,11 +426,11 @@ func TestContractCheckerRPCFailures(t *testing.T) {
 
 	t.Run("no RPC endpoint", func(t *testing.T) {
 		checker := NewContractChecker(nil, 0)
-		for _, sig := range [][]byte{wrapped, walletSign(t, key, hash)[:64], nil} {
+		for _, sig := range [][]byte{wrapped, chaintest.Sign(t, key, hash)[:64], nil} {
 			_, err := checker.CheckSignature(ctx, simChainID, account, hash, sig)
 			wantError(t, err, CodeInvalidGrant, descNoRPC)
 		}
-		signer, err := checker.CheckSignature(ctx, simChainID, addrOf(key), hash, walletSign(t, key, hash))
+		signer, err := checker.CheckSignature(ctx, simChainID, addrOf(key), hash, chaintest.Sign(t, key, hash))
 		if err != nil || signer != addrOf(key) {
 			t.Fatalf("EOA without RPC: signer %s, err %v", signer, err)
 		}
@@ -583,7 +445,7 @@ func TestContractCheckerMalformedERC6492(t *testing.T) {
 	ctx := context.Background()
 	hash := TextHash([]byte("hello"))
 	magic := common.FromHex("0x6492649264926492649264926492649264926492649264926492649264926492")
-	good := wrap6492(t, common.HexToAddress("0xfac7"), []byte{1, 2, 3}, bytes.Repeat([]byte{9}, 65))
+	good := chaintest.Wrap6492(t, common.HexToAddress("0xfac7"), []byte{1, 2, 3}, bytes.Repeat([]byte{9}, 65))
 	body := good[:len(good)-32]
 	edit := func(at int, word []byte) []byte {
 		b := bytes.Clone(body)
@@ -624,7 +486,7 @@ func TestParseERC6492(t *testing.T) {
 		{[]byte{1, 2, 3}, bytes.Repeat([]byte{9}, 65)},
 		{bytes.Repeat([]byte{7}, 100), bytes.Repeat([]byte{5}, 64)},
 	} {
-		got, err := parseERC6492(wrap6492(t, factory, c.calldata, c.sig))
+		got, err := parseERC6492(chaintest.Wrap6492(t, factory, c.calldata, c.sig))
 		if err != nil {
 			t.Fatalf("parseERC6492: %v", err)
 		}
@@ -635,7 +497,8 @@ func TestParseERC6492(t *testing.T) {
 }
 
 // TestContractCheckerEIP7702 checks an account delegated by EIP-7702: its own
-// key still signs for it, and other signatures go to the delegated code.
+// key still signs for it without a node round trip, and other signatures go
+// to the delegated code.
 func TestContractCheckerEIP7702(t *testing.T) {
 	ctx := context.Background()
 	key, other := newKey(t), newKey(t)
@@ -644,16 +507,16 @@ func TestContractCheckerEIP7702(t *testing.T) {
 
 	caller := &stubCaller{code: delegated, callErr: &jsonRPCError{3, "execution reverted"}}
 	checker := NewContractChecker(map[int64]ContractCaller{simChainID: caller}, 0)
-	signer, err := checker.CheckSignature(ctx, simChainID, addrOf(key), hash, walletSign(t, key, hash))
+	signer, err := checker.CheckSignature(ctx, simChainID, addrOf(key), hash, chaintest.Sign(t, key, hash))
 	if err != nil || signer != addrOf(key) {
 		t.Fatalf("own key: signer %s, err %v", signer, err)
 	}
-	if caller.calls != 1 {
-		t.Fatalf("own key: %d RPC calls, want CodeAt only", caller.calls)
+	if caller.calls != 0 {
+		t.Fatalf("own key: %d RPC calls, want none", caller.calls)
 	}
-	_, err = checker.CheckSignature(ctx, simChainID, addrOf(key), hash, walletSign(t, other, hash))
+	_, err = checker.CheckSignature(ctx, simChainID, addrOf(key), hash, chaintest.Sign(t, other, hash))
 	wantError(t, err, CodeInvalidGrant, descRejected)
-	if caller.calls != 3 {
+	if caller.calls != 2 {
 		t.Fatalf("other key: %d RPC calls in all, want CodeAt and isValidSignature", caller.calls)
 	}
 }
@@ -662,7 +525,7 @@ func TestContractCheckerEIP7702(t *testing.T) {
 // compiled from testdata/contracts/UniversalSigValidator.sol.
 func TestERC6492ValidatorBytecode(t *testing.T) {
 	c := NewContractChecker(nil, 0)
-	if want := contractBin(t, "ValidateSigOffchain"); !bytes.Equal(c.validator, want) {
+	if want := chaintest.Contract(t, "ValidateSigOffchain"); !bytes.Equal(c.validator, want) {
 		t.Fatalf("erc6492_validator.hex differs from testdata/contracts/ValidateSigOffchain.bin")
 	}
 }

@@ -137,7 +137,7 @@ func contractChecker(cfg Config, log *slog.Logger) (*siwe.ContractChecker, error
 		cancel()
 		switch {
 		case err != nil:
-			log.Warn("rpc endpoint unreachable; contract-wallet sign-ins on this chain fail until it answers", "chain_id", id)
+			log.Warn("rpc endpoint unreachable; contract-wallet and on-chain license sign-ins on this chain fail until it answers", "chain_id", id)
 		case got.Int64() != id:
 			return nil, fmt.Errorf("rpc for chain %d answers for chain %s", id, got)
 		}
