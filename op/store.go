@@ -158,6 +158,9 @@ func (s *store) SaveAuthCode(ctx context.Context, id, code string) error {
 }
 
 func (s *store) DeleteAuthRequest(ctx context.Context, id string) error {
+	if id == "" {
+		return nil // a headless sign-in has no stored authorization request
+	}
 	if err := s.db.DeleteAuthRequest(ctx, id); err != nil {
 		return serverError(err)
 	}

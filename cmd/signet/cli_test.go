@@ -16,7 +16,7 @@ import (
 )
 
 // run executes one command line against the given environment.
-func run(t *testing.T, env map[string]string, args ...string) (string, error) {
+func run(t testing.TB, env map[string]string, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}

@@ -42,7 +42,7 @@ type process struct {
 	log *bytes.Buffer
 }
 
-func startSignet(t *testing.T, env []string) *process {
+func startSignet(t testing.TB, env []string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), append(env, "SIGNET_TEST_RUN_MAIN=1")...)
@@ -68,7 +68,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-func waitReady(t *testing.T, base string) {
+func waitReady(t testing.TB, base string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -84,7 +84,7 @@ func waitReady(t *testing.T, base string) {
 	t.Fatalf("%s never became ready", base)
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -94,7 +94,7 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func personalSign(t *testing.T, key *ecdsa.PrivateKey, msg string) string {
+func personalSign(t testing.TB, key *ecdsa.PrivateKey, msg string) string {
 	sig, err := crypto.Sign(siwe.TextHash([]byte(msg)).Bytes(), key)
 	if err != nil {
 		t.Fatal(err)
