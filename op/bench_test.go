@@ -72,13 +72,10 @@ func cpuTime() time.Duration {
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
 		f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
-		if len(f) >= 9 && f[0] == "cpu" {
+		if len(f) >= 8 && f[0] == "cpu" {
 			var ticks int64
-			for i, v := range f[1:9] {
-				if i == 3 || i == 4 { // idle, iowait
-					continue
-				}
-				n, _ := strconv.ParseInt(v, 10, 64)
+			for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
+				n, _ := strconv.ParseInt(f[i], 10, 64)
 				ticks += n
 			}
 			return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -24,7 +22,6 @@ import (
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/siwe/chaintest"
-	"github.com/signet-id/signet/storage"
 )
 
 // Contract wallets and on-chain developer licenses, end to end over HTTP:
@@ -41,65 +38,12 @@ const (
 	descNoRPC    = "contract-wallet signatures on chain 1337 need an RPC endpoint, which is not configured"
 )
 
-// newTestServerWith is newTestServer with a hook on the server's
-// dependencies (e.g. Deps.Signatures). It mirrors newTestServerFull, which
-// builds its op.Deps inline.
-func newTestServerWith(t testing.TB, clock *testClock, deps func(*op.Deps), mutate ...func(*op.Config)) *testServer {
-	t.Helper()
-	ctx := context.Background()
-	now := time.Now
-	if clock != nil {
-		now = clock.Now
-	}
-	db, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "signet.db"), storage.WithClock(now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	sealer, err := op.NewSealer(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := op.LoadCryptoKey(ctx, db, sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := op.NewKeyRing(db, sealer, now, time.Hour)
-	if err := keys.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
-	reg := clients.NewRegistry(db, clients.WithClock(now))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "http://" + ln.Addr().String()
-	cfg := op.DefaultConfig(issuer)
-	cfg.Insecure = true
-	cfg.CryptoKey = key
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	d := op.Deps{DB: db, Registry: reg, Keys: keys, Now: now}
-	if deps != nil {
-		deps(&d)
-	}
-	srv, err := op.New(cfg, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: srv}}
-	hs.Start()
-	t.Cleanup(hs.Close)
-	return &testServer{Server: hs, Issuer: cfg.Issuer, DB: db, Registry: reg, Keys: keys, Signet: srv, Clock: clock}
-}
-
 // newCheckedServer serves Signet on chains 1 and 1337 with a
 // siwe.ContractChecker over callers.
 func newCheckedServer(t testing.TB, callers map[int64]siwe.ContractCaller, timeout time.Duration) *testServer {
 	t.Helper()
 	checker := siwe.NewContractChecker(callers, timeout)
-	return newTestServerWith(t, nil,
+	return newTestServerFull(t, "sqlite:"+filepath.Join(t.TempDir(), "signet.db"), nil, "",
 		func(d *op.Deps) { d.Signatures = checker },
 		func(c *op.Config) { c.ChainIDs = []int64{1, simChain} })
 }

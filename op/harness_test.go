@@ -71,15 +71,17 @@ func newTestServer(t testing.TB, clock *testClock, mutate ...func(*op.Config)) *
 // newTestServerPath serves Signet with an issuer that has a path.
 func newTestServerPath(t testing.TB, path string) *testServer {
 	t.Helper()
-	return newTestServerFull(t, "sqlite:"+filepath.Join(t.TempDir(), "signet.db"), nil, path)
+	return newTestServerFull(t, "sqlite:"+filepath.Join(t.TempDir(), "signet.db"), nil, path, nil)
 }
 
 func newTestServerDSN(t testing.TB, dsn string, clock *testClock, mutate ...func(*op.Config)) *testServer {
 	t.Helper()
-	return newTestServerFull(t, dsn, clock, "", mutate...)
+	return newTestServerFull(t, dsn, clock, "", nil, mutate...)
 }
 
-func newTestServerFull(t testing.TB, dsn string, clock *testClock, path string, mutate ...func(*op.Config)) *testServer {
+// newTestServerFull is the general form: an issuer path, and deps may
+// change the parts the server is built from (e.g. its signature checker).
+func newTestServerFull(t testing.TB, dsn string, clock *testClock, path string, deps func(*op.Deps), mutate ...func(*op.Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now
@@ -115,7 +117,11 @@ func newTestServerFull(t testing.TB, dsn string, clock *testClock, path string, 
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := op.New(cfg, op.Deps{DB: db, Registry: reg, Keys: keys, Now: now})
+	d := op.Deps{DB: db, Registry: reg, Keys: keys, Now: now}
+	if deps != nil {
+		deps(&d)
+	}
+	srv, err := op.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

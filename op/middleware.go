@@ -88,8 +88,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if code >= 500 {
 				level = slog.LevelError
 			}
-			s.log.Log(ctx, level, "http request", "request_id", id, "method", r.Method,
-				"route", route, "status", code, "duration_ms", float64(elapsed.Microseconds())/1000)
+			if s.log.Enabled(ctx, level) { // skip building the record on the hot path
+				s.log.Log(ctx, level, "http request", "request_id", id, "method", r.Method,
+					"route", route, "status", code, "duration_ms", float64(elapsed.Microseconds())/1000)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
