@@ -71,7 +71,6 @@ func DefaultConfig(issuer string) Config {
 type Server struct {
 	cfg      Config
 	db       *storage.DB
-	registry *clients.Registry
 	clients  lookupClients
 	siwe     *siwe.Verifier
 	keys     *KeyRing
@@ -138,7 +137,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, db: d.DB, registry: d.Registry, siwe: verifier, keys: d.Keys,
+		cfg: cfg, db: d.DB, siwe: verifier, keys: d.Keys,
 		pages: pages, log: d.Logger, now: d.Now, metrics: d.Metrics, issuer: issuer,
 	}
 	s.origins = newOriginSet(d.Registry, d.Now, 10*time.Second)
@@ -166,10 +165,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		MaxAge:           600,
 	}
 	s.cors = cors.New(corsOpts)
-	zopts := []zop.Option{
-		zop.WithLogger(d.Logger.WithGroup("op")),
-		zop.WithCORSOptions(&corsOpts),
-	}
+	// zitadel logs through slog's default logger; cmd/signet sets it.
+	zopts := []zop.Option{zop.WithCORSOptions(&corsOpts)}
 	if cfg.Insecure {
 		zopts = append(zopts, zop.WithAllowInsecure())
 	}
@@ -189,9 +186,6 @@ func New(cfg Config, d Deps) (*Server, error) {
 
 // ServeHTTP serves every endpoint below the issuer URL's path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// Verifier is the SIWE verifier the server uses.
-func (s *Server) Verifier() *siwe.Verifier { return s.siwe }
 
 // path is an absolute URL path under the issuer.
 func (s *Server) path(p string) string {
