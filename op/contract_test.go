@@ -312,7 +312,8 @@ func TestContractWalletSignIn(t *testing.T) {
 		id := authorize(t, ts, b, app.config.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		chID, msg := loginChallenge(t, ts, b, id, wallet, simChain)
 		resp, body := loginVerify(t, ts, b, id, chID, stranger.Sign(t, msg))
-		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", descRejected, false)
+		// The login page gets the same error in words for a person.
+		wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", "did not approve this signature", false)
 	})
 }
 
@@ -430,7 +431,7 @@ func TestRPCDown(t *testing.T) {
 				chID, msg := loginChallenge(t, ts, b, id, cf, simChain)
 				timed(t, func() {
 					resp, body := loginVerify(t, ts, b, id, chID, sign6492(t, owner, factory, salt, msg))
-					wantOAuthError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", descNoAnswer, false)
+					wantOAuthError(t, resp, body, http.StatusServiceUnavailable, "temporarily_unavailable", "could not reach the network", false)
 				})
 			})
 			t.Run("EOA on chain 1 (no RPC needed)", func(t *testing.T) {

@@ -163,7 +163,7 @@ type loginChallengeResponse struct {
 func (s *Server) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 	var req loginChallengeRequest
 	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	if !s.limit(w, r, req.Address, false) {
@@ -171,12 +171,12 @@ func (s *Server) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.pendingAuthRequest(r, req.AuthRequestID)
 	if err != nil {
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	c, err := s.clients.get(r.Context(), a.ClientID)
 	if err != nil {
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	ch, err := s.siwe.Issue(r.Context(), siwe.IssueRequest{
@@ -188,7 +188,7 @@ func (s *Server) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 		Statement:     statementFor(c.Name),
 	})
 	if err != nil {
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, loginChallengeResponse{ChallengeID: ch.ID, Message: ch.Message, ExpiresAt: ch.ExpiresAt})
@@ -218,30 +218,30 @@ type loginVerifyRequest struct {
 func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
 	var req loginVerifyRequest
 	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	if !s.limit(w, r, "", false) {
 		return
 	}
 	if req.ChallengeID == "" || req.AuthRequestID == "" || req.Signature == "" {
-		s.writeError(w, r, errBadRequest("authRequestID, challengeId and signature are required"), false)
+		s.writeLoginError(w, r, errBadRequest("authRequestID, challengeId and signature are required"))
 		return
 	}
 	ch, err := s.db.ChallengeByID(r.Context(), req.ChallengeID)
 	if errors.Is(err, siwe.ErrChallengeNotFound) {
 		s.metrics.Login("browser", "rejected")
-		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("unknown challenge; ask for a new one"), false)
+		s.writeLoginError(w, r, oidc.ErrInvalidGrant().WithDescription("unknown challenge; ask for a new one"))
 		return
 	}
 	if err != nil {
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	res, err := s.verify(r, ch.Message, req.Signature, siwe.Expect{Challenge: ch, AuthRequestID: req.AuthRequestID})
 	if err != nil {
 		s.metrics.Login("browser", "rejected")
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	login := s.newLogin(res, []string{"pop"})
@@ -250,7 +250,7 @@ func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
 			err = oidc.ErrInvalidRequest().WithDescription("this sign-in request expired or was already completed; start again from the app")
 		}
 		s.metrics.Login("browser", "rejected")
-		s.writeError(w, r, err, false)
+		s.writeLoginError(w, r, err)
 		return
 	}
 	s.metrics.Login("browser", "success")
@@ -284,4 +284,38 @@ func (s *Server) newLogin(res *siwe.Result, amr []string) *storage.Login {
 		AuthTime:  now,
 		ExpiresAt: now.Add(s.cfg.AuthRequestTTL),
 	}
+}
+
+// loginWords rewrites the verifier's terse descriptions into sentences for
+// the person in front of the login page (the headless APIs keep the terse
+// ones, which programs match on).
+var loginWords = []struct{ contains, say string }{
+	{"does not match the address", "The signature came from a different account than the one you connected. Switch to that account in your wallet and try again."},
+	{"challenge expired", "The sign-in message expired before it was signed. Try again to get a fresh one."},
+	{"already used", "This sign-in message was already used. Try again to get a fresh one."},
+	{"signature must be 65 bytes", "Your wallet returned a signature Signet cannot read. Try again, or use another wallet."},
+	{"recovery id", "Your wallet returned a signature Signet cannot read. Try again, or use another wallet."},
+	{"not a valid secp256k1 signature", "Your wallet returned a signature Signet cannot read. Try again, or use another wallet."},
+	{"signature is not hex", "Your wallet returned a signature Signet cannot read. Try again, or use another wallet."},
+	{"need an RPC endpoint", "This looks like a smart-contract wallet, which this server cannot check on this network. Sign in with a regular account."},
+	{"contract wallet rejected", "Your smart-contract wallet did not approve this signature."},
+	{"did not answer", "Signet could not reach the network to check your smart-contract wallet. Try again in a moment."},
+	{"is not allowed", "Your wallet is on a network this app does not accept. Switch networks and try again."},
+	{"not a valid Ethereum address", "Your wallet gave an address Signet cannot read. Try another account or wallet."},
+}
+
+// writeLoginError answers the login page's JSON calls: the OAuth error with
+// a description written for a person.
+func (s *Server) writeLoginError(w http.ResponseWriter, r *http.Request, err error) {
+	e, clientFault := toAPIError(err)
+	if !clientFault {
+		s.log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err)
+	}
+	for _, lw := range loginWords {
+		if strings.Contains(e.description, lw.contains) {
+			e.description = lw.say
+			break
+		}
+	}
+	writeJSONError(w, e.status, e.code, e.description, false)
 }
