@@ -107,6 +107,15 @@ func printClient(w io.Writer, c *clients.Client, secret string) {
 	_ = tw.Flush()
 }
 
+// showClient prints a stored client (no secret), as JSON or text.
+func (m *Main) showClient(cl *clients.Client, asJSON bool) error {
+	if asJSON {
+		return printJSON(m.Stdout, toClientJSON(cl, ""))
+	}
+	printClient(m.Stdout, cl, "")
+	return nil
+}
+
 const clientsUsage = `Usage: signet clients <add|list|show|update|remove|rotate-secret> [flags]`
 
 // clients runs `signet clients …`.
@@ -222,11 +231,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if c.json {
-			return printJSON(m.Stdout, toClientJSON(cl, ""))
-		}
-		printClient(m.Stdout, cl, "")
-		return nil
+		return m.showClient(cl, c.json)
 	case "update":
 		var ch clients.Changes
 		if set["name"] {
@@ -259,11 +264,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if c.json {
-			return printJSON(m.Stdout, toClientJSON(cl, ""))
-		}
-		printClient(m.Stdout, cl, "")
-		return nil
+		return m.showClient(cl, c.json)
 	case "remove":
 		if err := reg.Remove(ctx, id); err != nil {
 			return err

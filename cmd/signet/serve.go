@@ -238,45 +238,45 @@ func ensureDemoClient(ctx context.Context, reg *clients.Registry, issuer string)
 	return err
 }
 
-// sweepLoop deletes expired challenges, requests and tokens every minute.
-func sweepLoop(ctx context.Context, srv *op.Server, log *slog.Logger) {
-	t := time.NewTicker(time.Minute)
+// every runs f each period until ctx ends.
+func every(ctx context.Context, period time.Duration, f func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := srv.Sweep(ctx); err != nil {
-				log.Warn("sweep failed", "err", err)
-			} else if n > 0 {
-				log.Debug("swept expired rows", "rows", n)
-			}
+			f()
 		}
 	}
+}
+
+// sweepLoop deletes expired challenges, requests and tokens every minute.
+func sweepLoop(ctx context.Context, srv *op.Server, log *slog.Logger) {
+	every(ctx, time.Minute, func() {
+		if n, err := srv.Sweep(ctx); err != nil {
+			log.Warn("sweep failed", "err", err)
+		} else if n > 0 {
+			log.Debug("swept expired rows", "rows", n)
+		}
+	})
 }
 
 // rotateLoop rotates the signing key once the current one is older than
 // keys.rotate_every; with several replicas, exactly one of them does.
 func rotateLoop(ctx context.Context, keys *op.KeyRing, reg *clients.Registry, cfg Config, log *slog.Logger) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	every(ctx, time.Minute, func() {
+		keep, err := op.KeyRetention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
+		if err != nil {
+			log.Warn("key rotation", "err", err)
 			return
-		case <-t.C:
-			keep, err := op.KeyRetention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
-			if err != nil {
-				log.Warn("key rotation", "err", err)
-				continue
-			}
-			k, err := keys.RotateIfDue(ctx, time.Duration(cfg.Keys.RotateEvery), time.Duration(cfg.Keys.PublishDelay), keep)
-			if err != nil {
-				log.Warn("key rotation", "err", err)
-			} else if k != nil {
-				log.Info("rotated signing key", "kid", k.ID, "active_at", k.ActiveAt)
-			}
 		}
-	}
+		k, err := keys.RotateIfDue(ctx, time.Duration(cfg.Keys.RotateEvery), time.Duration(cfg.Keys.PublishDelay), keep)
+		if err != nil {
+			log.Warn("key rotation", "err", err)
+		} else if k != nil {
+			log.Info("rotated signing key", "kid", k.ID, "active_at", k.ActiveAt)
+		}
+	})
 }
