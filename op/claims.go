@@ -38,6 +38,9 @@ func loginClaims(l *storage.Login, scopes []string) map[string]any {
 	}
 	if slices.Contains(scopes, oidc.ScopeProfile) {
 		c["preferred_username"] = l.Address
+		if l.Name != "" {
+			c["preferred_username"] = l.Name
+		}
 	}
 	if slices.Contains(scopes, ScopeSIWE) {
 		c[ClaimSIWEMessage] = l.Message

@@ -126,7 +126,7 @@ func (s *Server) issueTokens(ctx context.Context, res *siwe.Result) (*oidc.Acces
 		RedirectURI:  ch.RedirectURI,
 		ResponseType: string(oidc.ResponseTypeCode),
 		Scopes:       ch.Scopes,
-		Login:        s.newLogin(res, headlessAMR),
+		Login:        s.newLogin(ctx, res, headlessAMR),
 	}, unsaved: true}
 	ctx = zop.ContextWithIssuer(ctx, s.cfg.Issuer)
 	return zop.CreateTokenResponse(ctx, req, cl, s.provider, true, "", "")

@@ -1,6 +1,7 @@
 package op
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -244,7 +245,7 @@ func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeLoginError(w, r, err)
 		return
 	}
-	login := s.newLogin(res, []string{"pop"})
+	login := s.newLogin(r.Context(), res, []string{"pop"})
 	if err := s.db.CompleteAuthRequest(r.Context(), req.AuthRequestID, login); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			err = oidc.ErrInvalidRequest().WithDescription("this sign-in request expired or was already completed; start again from the app")
@@ -266,14 +267,26 @@ func (s *Server) verify(r *http.Request, message, signature string, expect siwe.
 }
 
 // newLogin turns a verified signature into the login record tokens refer to.
-func (s *Server) newLogin(res *siwe.Result, amr []string) *storage.Login {
+// When the app asked for the profile and a name resolver is configured, the
+// account's primary ENS name is looked up once, here; a lookup that fails
+// leaves the address as the username.
+func (s *Server) newLogin(ctx context.Context, res *siwe.Result, amr []string) *storage.Login {
 	now := s.now()
 	signer := ""
 	if res.Signer != res.Address {
 		signer = res.Signer.Hex()
 	}
+	var name string
+	if s.names != nil && slices.Contains(res.Challenge.Scopes, oidc.ScopeProfile) {
+		n, err := s.names.Name(ctx, res.Address)
+		if err != nil {
+			s.log.WarnContext(ctx, "ENS lookup failed; using the address as username", "request_id", RequestID(ctx), "err", err)
+		}
+		name = n
+	}
 	return &storage.Login{
 		ID:        randomID(18),
+		Name:      name,
 		Subject:   Subject(res.ChainID, res.Address),
 		Address:   res.Address.Hex(),
 		ChainID:   res.ChainID,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/rs/cors"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -78,6 +79,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *Metrics
+	names    NameResolver
 	provider *zop.Provider
 	origins  *originSet
 	issuer   *url.URL
@@ -102,6 +104,14 @@ type Deps struct {
 	Now func() time.Time
 	// Signatures checks SIWE signatures; nil means plain EOA recovery.
 	Signatures siwe.SignatureChecker
+	// Names finds an account's primary ENS name for preferred_username; nil
+	// means the address is the username.
+	Names NameResolver
+}
+
+// NameResolver finds an address's verified primary name ("" for none).
+type NameResolver interface {
+	Name(ctx context.Context, addr common.Address) (string, error)
 }
 
 // New builds the server.
@@ -138,7 +148,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, db: d.DB, siwe: verifier, keys: d.Keys,
-		pages: pages, log: d.Logger, now: d.Now, metrics: d.Metrics, issuer: issuer,
+		pages: pages, log: d.Logger, now: d.Now, metrics: d.Metrics, issuer: issuer, names: d.Names,
 	}
 	s.origins = newOriginSet(d.Registry, d.Now, 10*time.Second)
 	s.clients = lookupClients{d.Registry}

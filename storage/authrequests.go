@@ -38,7 +38,9 @@ type Login struct {
 	ChainID int64
 	// Signer is the key that produced the signature when it is not Address
 	// itself (a developer-license signer).
-	Signer    string
+	Signer string
+	// Name is the account's verified primary ENS name, if it has one.
+	Name      string
 	Message   string
 	Signature string
 	AMR       []string
@@ -192,6 +194,7 @@ func loginToRow(l *Login) *loginRow {
 		Address:   l.Address,
 		ChainID:   l.ChainID,
 		Signer:    l.Signer,
+		Name:      l.Name,
 		Message:   l.Message,
 		Signature: l.Signature,
 		AMR:       nonNil(l.AMR),
@@ -207,6 +210,7 @@ func rowToLogin(r *loginRow) *Login {
 		Address:   r.Address,
 		ChainID:   r.ChainID,
 		Signer:    r.Signer,
+		Name:      r.Name,
 		Message:   r.Message,
 		Signature: r.Signature,
 		AMR:       r.AMR,

@@ -46,6 +46,7 @@ type loginRow struct {
 	Address   string   `gorm:"size:42;not null"`
 	ChainID   int64    `gorm:"not null"`
 	Signer    string   `gorm:"size:42"`
+	Name      string   `gorm:"size:255"`
 	Message   string   `gorm:"type:text"`
 	Signature string   `gorm:"type:text"`
 	AMR       []string `gorm:"serializer:json;type:text"`

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/signet-id/signet/clients"
@@ -64,13 +65,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("demo client: %w", err)
 		}
 	}
-	checker, err := contractChecker(cfg, log)
+	callers, err := rpcCallers(cfg, log)
 	if err != nil {
 		return err
 	}
-	srv, err := op.New(opConfig(cfg, cryptoKey), op.Deps{
-		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: metrics, Signatures: checker,
-	})
+	deps := op.Deps{
+		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: metrics,
+		Signatures: siwe.NewContractChecker(callers, time.Duration(cfg.RPCTimeout)),
+	}
+	if mainnet, ok := callers[1]; ok {
+		// SPEC: preferred_username is the ENS name where a chain-1 RPC resolves it.
+		deps.Names = op.NewENS(mainnet, common.HexToAddress(op.ENSRegistry), 0)
+	}
+	srv, err := op.New(opConfig(cfg, cryptoKey), deps)
 	if err != nil {
 		return err
 	}
@@ -119,11 +126,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// contractChecker connects to each configured chain's RPC endpoint for
-// contract-wallet (ERC-6492, ERC-1271) and on-chain license checks.
-// Connections are lazy: a node that is down fails sign-ins that need it,
-// with a clear error, not start-up.
-func contractChecker(cfg Config, log *slog.Logger) (*siwe.ContractChecker, error) {
+// rpcCallers connects to each configured chain's RPC endpoint, for
+// contract-wallet (ERC-6492, ERC-1271) and on-chain license checks and, on
+// chain 1, ENS names. Connections are lazy: a node that is down fails the
+// sign-ins that need it, with a clear error, not start-up.
+func rpcCallers(cfg Config, log *slog.Logger) (map[int64]siwe.ContractCaller, error) {
 	callers := map[int64]siwe.ContractCaller{}
 	for id, u := range cfg.RPC {
 		c, err := ethclient.Dial(u)
@@ -144,7 +151,7 @@ func contractChecker(cfg Config, log *slog.Logger) (*siwe.ContractChecker, error
 		callers[id] = c
 		log.Info("contract wallets enabled", "chain_id", id)
 	}
-	return siwe.NewContractChecker(callers, time.Duration(cfg.RPCTimeout)), nil
+	return callers, nil
 }
 
 func opConfig(cfg Config, cryptoKey [32]byte) op.Config {

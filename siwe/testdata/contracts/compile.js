@@ -13,7 +13,14 @@ if (!solc.version().startsWith(wantVersion)) {
 }
 
 const dir = __dirname;
-const sources = ['Wallet1271.sol', 'WalletFactory.sol', 'DevLicense.sol', 'UniversalSigValidator.sol'];
+const sources = [
+  'Wallet1271.sol',
+  'WalletFactory.sol',
+  'DevLicense.sol',
+  'UniversalSigValidator.sol',
+  'TestENSRegistry.sol',
+  'TestENSResolver.sol',
+];
 const input = {
   language: 'Solidity',
   sources: Object.fromEntries(sources.map((f) => [f, { content: fs.readFileSync(path.join(dir, f), 'utf8') }])),
@@ -47,6 +54,8 @@ const want = {
   'WalletFactory.sol': ['WalletFactory'],
   'DevLicense.sol': ['DevLicense'],
   'UniversalSigValidator.sol': ['ValidateSigOffchain'],
+  'TestENSRegistry.sol': ['TestENSRegistry'],
+  'TestENSResolver.sol': ['TestENSResolver'],
 };
 for (const [file, names] of Object.entries(want)) {
   for (const name of names) {
