@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,54 +32,10 @@ import (
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/op"
+	"github.com/signet-id/signet/op/floor"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage/storagetest"
 )
-
-// floor measures, in this run, the CPU cost of one login's unavoidable
-// cryptography: two RSA-2048 PKCS#1 v1.5 signatures and one secp256k1
-// recovery. Like the logins it is compared with, it runs on every core at
-// once (two hyperthreads of one core are slower together than one alone),
-// and it takes the median of several rounds.
-func floor(tb testing.TB) time.Duration {
-	tb.Helper()
-	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	key.Precompute()
-	digest := sha256.Sum256([]byte("floor"))
-	ek, _ := ethcrypto.GenerateKey()
-	h := siwe.TextHash([]byte("floor"))
-	sig, _ := ethcrypto.Sign(h[:], ek)
-	runtime.GC()
-	workers := runtime.GOMAXPROCS(0)
-	var rounds []time.Duration
-	for range 5 {
-		const n = 8 // logins' worth of crypto per worker and round
-		start := processCPU()
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range n {
-					_, _ = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-					_, _ = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-					_, _ = ethcrypto.SigToPub(h[:], sig)
-				}
-			}()
-		}
-		wg.Wait()
-		rounds = append(rounds, (processCPU()-start)/time.Duration(n*workers))
-	}
-	slices.Sort(rounds)
-	return rounds[len(rounds)/2]
-}
-
-// processCPU is this process's user+system CPU time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // cpuTime is the CPU time the whole machine has spent busy (all processes:
 // this one, which is both server and load generator, and the database
@@ -98,7 +53,7 @@ func cpuTime() time.Duration {
 			return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
 		}
 	}
-	return processCPU()
+	return floor.ProcessCPU()
 }
 
 func maxRSSMB() float64 {
@@ -135,7 +90,7 @@ func benchServer(b *testing.B, dsn string) *testServer {
 // runLogins runs b.N logins over the given number of concurrent clients and
 // reports throughput, latency percentiles and the floor ratio.
 func runLogins(b *testing.B, clientsN int, login func(worker int) error) {
-	fl := floor(b)
+	fl := floor.PerLogin()
 	b.ResetTimer()
 	var next atomic.Int64
 	lat := make([][]time.Duration, clientsN)
@@ -160,7 +115,7 @@ func runLogins(b *testing.B, clientsN int, login func(worker int) error) {
 	wg.Wait()
 	wall, cpu := time.Since(wall0), cpuTime()-cpu0
 	b.StopTimer()
-	fl = (fl + floor(b)) / 2 // before and after: the machine's speed drifts
+	fl = (fl + floor.PerLogin()) / 2 // before and after: the machine's speed drifts
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	if len(all) == 0 {

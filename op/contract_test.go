@@ -181,19 +181,7 @@ func signInFor(t testing.TB, ts *testServer, b *http.Client, authRequestID strin
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("login verify: %d %v", resp.StatusCode, v)
 	}
-	resp, err := b.Get(v["redirect"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("callback: status %d, want 302", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
+	return followCallback(t, b, v["redirect"].(string))
 }
 
 // TestLicenseOnChain: a developer-license client with no registered signers;

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -320,29 +319,8 @@ func TestConcurrentLoginVerify(t *testing.T) {
 	w := newWallet(t)
 	_, ch := postJSON(t, b, ts.Issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": w.Address(), "chainId": 1})
 	sig := w.Sign(t, ch["message"].(string))
-	var wg sync.WaitGroup
-	codes := make(chan int, 50)
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, _ := postJSON(t, browser(), ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
-			codes <- resp.StatusCode
-		}()
-	}
-	wg.Wait()
-	close(codes)
-	won := 0
-	for code := range codes {
-		switch code {
-		case 200:
-			won++
-		case 400:
-		default:
-			t.Errorf("unexpected status %d", code)
-		}
-	}
-	if won != 1 {
-		t.Fatalf("%d submissions won, want exactly 1", won)
-	}
+	oneWinner(t, 50, func() int {
+		resp, _ := postJSON(t, browser(), ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
+		return resp.StatusCode
+	})
 }

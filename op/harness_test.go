@@ -253,7 +253,13 @@ func signIn(t testing.TB, ts *testServer, c *http.Client, authRequestID string, 
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("verify: %d %v", resp.StatusCode, v)
 	}
-	next := v["redirect"].(string)
+	return followCallback(t, c, v["redirect"].(string))
+}
+
+// followCallback follows the login page's redirect to zitadel's callback and
+// returns where that sends the browser: the client's redirect URI.
+func followCallback(t testing.TB, c *http.Client, next string) *url.URL {
+	t.Helper()
 	resp, err := c.Get(next)
 	if err != nil {
 		t.Fatal(err)
@@ -267,6 +273,36 @@ func signIn(t testing.TB, ts *testServer, c *http.Client, authRequestID string, 
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// oneWinner runs submit n times at once and requires exactly one 200; the
+// others must be refused with 400.
+func oneWinner(t *testing.T, n int, submit func() int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	statuses := make(chan int, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- submit()
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	won := 0
+	for s := range statuses {
+		switch s {
+		case http.StatusOK:
+			won++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("unexpected status %d", s)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent submissions won, want exactly 1", won, n)
+	}
 }
 
 func errorAs(err error, target any) bool { return errors.As(err, target) }

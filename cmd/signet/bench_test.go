@@ -1,29 +1,22 @@
 package main
 
 import (
-	stdcrypto "crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/signet-id/signet/siwe"
+	"github.com/signet-id/signet/op/floor"
 )
 
 // BenchmarkServeMemory runs `signet serve` as its own process on SQLite,
@@ -64,7 +57,7 @@ func BenchmarkServeMemory(b *testing.B) {
 	for i := range keys {
 		keys[i], _ = crypto.GenerateKey()
 	}
-	fl := floor()
+	fl := floor.PerLogin()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	cpu0 := processCPU(b, p.cmd.Process.Pid)
@@ -86,7 +79,7 @@ func BenchmarkServeMemory(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	perLogin := (processCPU(b, p.cmd.Process.Pid) - cpu0) / time.Duration(b.N)
-	fl = (fl + floor()) / 2 // before and after: the machine's speed drifts
+	fl = (fl + floor.PerLogin()) / 2 // before and after: the machine's speed drifts
 	status, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
 	if err != nil {
 		b.Skipf("no /proc: %v", err)
@@ -113,47 +106,6 @@ func processCPU(b *testing.B, pid int) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * (time.Second / 100)
-}
-
-// floor is the CPU cost of one login's unavoidable cryptography: two
-// RSA-2048 PKCS#1 v1.5 signatures and one secp256k1 recovery, run on every
-// core at once as the server's logins are (median of several rounds).
-func floor() time.Duration {
-	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	key.Precompute()
-	digest := sha256.Sum256([]byte("floor"))
-	ek, _ := crypto.GenerateKey()
-	h := siwe.TextHash([]byte("floor"))
-	sig, _ := crypto.Sign(h[:], ek)
-	workers := runtime.GOMAXPROCS(0)
-	var rounds []time.Duration
-	for range 5 {
-		const n = 8
-		start := selfCPU()
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range n {
-					_, _ = rsa.SignPKCS1v15(rand.Reader, key, stdcrypto.SHA256, digest[:])
-					_, _ = rsa.SignPKCS1v15(rand.Reader, key, stdcrypto.SHA256, digest[:])
-					_, _ = crypto.SigToPub(h[:], sig)
-				}
-			}()
-		}
-		wg.Wait()
-		rounds = append(rounds, (selfCPU()-start)/time.Duration(n*workers))
-	}
-	slices.Sort(rounds)
-	return rounds[len(rounds)/2]
-}
-
-// selfCPU is this process's user+system CPU time.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // jsonLogin signs in once through /auth/nonce and /auth/verify.
