@@ -101,13 +101,21 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	text := m.String()
 
 	// What we hand out must pass our own parser, or it could never verify
-	// (e.g. a resource that siwe-go writes but does not read back).
-	if p, err := parseMessage(text); err != nil {
+	// (e.g. a resource that siwe-go writes but does not read back). The
+	// other fields are validated above and by Config.Validate, so a
+	// statement and resources that once made a message that parses back
+	// always do: remember them and skip the parse on the hot path.
+	roundTrip := r.Statement + "\n" + strings.Join(r.Resources, "\n")
+	if _, ok := v.roundTrips.Load(roundTrip); ok {
+		// checked before
+	} else if p, err := parseMessage(text); err != nil {
 		return nil, invalidRequest("statement or resources cannot be written into an EIP-4361 message", err)
 	} else if p.Nonce != nonce || p.Address != address || p.ChainID != chainID ||
 		p.Domain != v.cfg.Domain || p.URI != v.cfg.URI {
 		return nil, invalidRequest("statement or resources cannot be written into an EIP-4361 message",
 			fmt.Errorf("built message parses back differently: %q", text))
+	} else if v.roundTripCount.Add(1) <= maxRoundTrips {
+		v.roundTrips.Store(roundTrip, struct{}{})
 	}
 
 	c := &Challenge{

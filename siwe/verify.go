@@ -126,6 +126,11 @@ func (v *Verifier) checkSignature(ctx context.Context, chainID int64, c *Challen
 	var recErr error
 	if len(sig) == 65 {
 		recovered, recErr = Recover(hash, sig)
+		if recErr == nil && recovered == c.Address {
+			// The account's own key signed: nothing else to ask (an address
+			// derived from a key is no deployed contract).
+			return recovered, nil
+		}
 	}
 	if v.delegates != nil && len(sig) == 65 && recErr == nil && recovered != c.Address {
 		ds, err := v.delegates.Delegates(ctx, c)
