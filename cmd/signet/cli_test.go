@@ -172,6 +172,23 @@ func TestServeDevAndShutdown(t *testing.T) {
 	if err != nil || !strings.Contains(out, "http://127.0.0.1:1/demo/callback") {
 		t.Fatalf("demo client: %s %v", out, err)
 	}
+	// An admin command writes while serve runs on the same database, and the
+	// running server sees the new client at once.
+	out, err = run(t, map[string]string{"SIGNET_DATABASE": db}, "clients", "add", "--json", "--name", "Live", "--redirect-uri", "https://live.example/cb")
+	if err != nil {
+		t.Fatalf("clients add while serving: %v", err)
+	}
+	var added map[string]string
+	_ = json.Unmarshal([]byte(out), &added)
+	body, _ := json.Marshal(map[string]string{"address": "0x00000000000000000000000000000000000000a1", "client_id": added["client_id"]})
+	resp, err = http.Post("http://"+addr+"/auth/nonce", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("nonce for a client added while serving: %d", resp.StatusCode)
+	}
 	cancel()
 	select {
 	case err := <-done:
