@@ -165,8 +165,9 @@
   // pickWallet returns the chosen EIP-6963 wallet, else window.ethereum, else null.
   async function pickWallet() {
     await discovery;
-    if (providers.length === 0) {
-      // A wallet may have been injected after the page loaded: ask once more.
+    if (providers.length === 0 && !(window.ethereum && typeof window.ethereum.request === 'function')) {
+      // No wallet yet: one may have been injected after the page loaded, so
+      // ask once more before giving up.
       await discover(DISCOVERY_MS);
     }
     var entry = selectedEntry();
@@ -468,6 +469,7 @@
       attempt++;
       setBusy(false);
       setStatus('');
+      clearError();
     }
   });
 })();
