@@ -26,6 +26,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/storage/storagetest"
 )
 
@@ -775,4 +776,38 @@ func TestBrowserNoWallet(t *testing.T) {
 		c.fatalf("without a wallet the page still talked to Signet or left: %q", r.landed)
 	}
 	t.Logf("no-wallet message shown in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestBrowserDemo is the dev-mode tour as a person takes it: /demo, "Sign in
+// with Signet", the login page, the wallet, and back on the demo's result
+// page with the ID-token claims it verified against the JWKS.
+func TestBrowserDemo(t *testing.T) {
+	bin := needChromium(t)
+	ts := newTestServer(t, nil, func(c *op.Config) { c.Demo = true })
+	ts.addClient(t, clients.Params{ID: op.DemoClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{op.DemoRedirectURI(ts.Issuer)}})
+	w := newWallet(t)
+	c := newChrome(t, bin, w, walletAnnounce)
+	ctx, cancel := context.WithTimeout(c.ctx, browserTestTimeout)
+	defer cancel()
+
+	var href string
+	c.run(ctx, "open the demo and start",
+		chromedp.Navigate(ts.Issuer+"/demo"),
+		chromedp.Click(`#start`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#signin`, chromedp.ByQuery),
+		chromedp.Location(&href),
+	)
+	if !strings.HasPrefix(href, ts.Issuer+"/login?authRequestID=") {
+		c.fatalf("the demo led to %s, want the login page", href)
+	}
+	c.clickSignIn(ctx)
+	var claims string
+	c.run(ctx, "wait for the demo's result page",
+		chromedp.WaitVisible(`#claims`, chromedp.ByQuery),
+		chromedp.Text(`#claims`, &claims, chromedp.ByQuery),
+		chromedp.Location(&href),
+	)
+	if !strings.HasPrefix(href, ts.Issuer+"/demo/callback") || !strings.Contains(claims, "eip155:1:"+w.Address()) {
+		c.fatalf("demo result at %s shows claims %q, want the wallet's subject", href, claims)
+	}
 }
