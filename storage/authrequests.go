@@ -154,12 +154,6 @@ func (db *DB) Login(ctx context.Context, id string) (*Login, error) {
 	return rowToLogin(&row), nil
 }
 
-// CreateLogin stores a login that is not tied to a browser authorization
-// request (headless sign-in).
-func (db *DB) CreateLogin(ctx context.Context, l *Login) error {
-	return translate(db.gorm.WithContext(ctx).Create(loginToRow(l)).Error)
-}
-
 func (db *DB) withLogin(ctx context.Context, row *authRequestRow) (*AuthRequest, error) {
 	a := &AuthRequest{
 		ID:                  row.ID,
