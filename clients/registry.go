@@ -28,6 +28,8 @@ type Registry struct {
 	now               func() time.Time
 	random            io.Reader
 	insecureRedirects bool
+	cacheTTL          time.Duration
+	cache             *cache // nil without WithCache
 }
 
 // Option configures a Registry.
@@ -48,11 +50,22 @@ func WithInsecureRedirects() Option {
 	return func(r *Registry) { r.insecureRedirects = true }
 }
 
+// WithCache keeps clients read from the store for up to ttl, so that the
+// requests of a sign-in don't each read the database. Changes made through
+// this Registry apply at once; changes made elsewhere (another replica, the
+// admin CLI on the same database) apply within ttl. Zero disables the cache.
+func WithCache(ttl time.Duration) Option {
+	return func(r *Registry) { r.cacheTTL = ttl }
+}
+
 // NewRegistry returns a Registry that keeps clients in store.
 func NewRegistry(store Store, opts ...Option) *Registry {
 	r := &Registry{store: store, now: time.Now, random: rand.Reader}
 	for _, opt := range opts {
 		opt(r)
+	}
+	if r.cacheTTL > 0 {
+		r.cache = newCache(r.cacheTTL, r.now)
 	}
 	return r
 }
@@ -149,14 +162,39 @@ func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
 	return c, secret, nil
 }
 
-// Get returns the client with the given ID; an address-shaped ID may be in any case.
+// Get returns the client with the given ID; an address-shaped ID may be in
+// any case. With [WithCache], the client may be shared with other callers:
+// it must not be modified.
 func (r *Registry) Get(ctx context.Context, id string) (*Client, error) {
+	id = NormalizeID(id)
+	if r.cache != nil {
+		if c, ok := r.cache.get(id); ok {
+			return c, nil
+		}
+	}
+	c, err := r.load(ctx, id)
+	if err == nil && r.cache != nil {
+		r.cache.put(c)
+	}
+	return c, err
+}
+
+// load reads a client from the store, never from the cache: changes start
+// from the stored client.
+func (r *Registry) load(ctx context.Context, id string) (*Client, error) {
 	id = NormalizeID(id)
 	c, err := r.store.GetClient(ctx, id)
 	if err != nil {
 		return nil, storeError("get", id, err)
 	}
 	return c, nil
+}
+
+// forget drops a changed client from the cache.
+func (r *Registry) forget(id string) {
+	if r.cache != nil {
+		r.cache.drop(id)
+	}
 }
 
 // List returns every client, ordered by ID.
@@ -197,7 +235,7 @@ type Changes struct {
 // Update applies ch to a client and stores the result if it passes the rules
 // that Add enforces; on any problem the stored client is left unchanged.
 func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, error) {
-	old, err := r.Get(ctx, id)
+	old, err := r.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +291,9 @@ func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, 
 		return nil, err
 	}
 	c.UpdatedAt = r.now()
-	if err := r.store.UpdateClient(ctx, c); err != nil {
+	err = r.store.UpdateClient(ctx, c)
+	r.forget(c.ID)
+	if err != nil {
 		return nil, storeError("update", c.ID, err)
 	}
 	return c, nil
@@ -262,16 +302,19 @@ func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, 
 // Remove deletes a client; an address-shaped ID may be in any case.
 func (r *Registry) Remove(ctx context.Context, id string) error {
 	id = NormalizeID(id)
-	if err := r.store.DeleteClient(ctx, id); err != nil {
+	err := r.store.DeleteClient(ctx, id)
+	r.forget(id)
+	if err != nil {
 		return storeError("remove", id, err)
 	}
 	return nil
 }
 
 // RotateSecret gives a confidential client a new secret, returned only now;
-// the old secret stops working at once.
+// the old secret stops working at once (on other replicas, within their
+// cache lifetime; see [WithCache]).
 func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) {
-	old, err := r.Get(ctx, id)
+	old, err := r.load(ctx, id)
 	if err != nil {
 		return "", err
 	}
@@ -285,7 +328,9 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) 
 	c := old.clone()
 	c.SecretHash = HashSecret(secret)
 	c.UpdatedAt = r.now()
-	if err := r.store.UpdateClient(ctx, c); err != nil {
+	err = r.store.UpdateClient(ctx, c)
+	r.forget(c.ID)
+	if err != nil {
 		return "", storeError("rotate secret of", c.ID, err)
 	}
 	return secret, nil

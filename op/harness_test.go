@@ -105,7 +105,7 @@ func newTestServerFull(t testing.TB, dsn string, clock *testClock, path string, 
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
-	reg := clients.NewRegistry(db, clients.WithClock(now))
+	reg := clients.NewRegistry(db, clients.WithClock(now), clients.WithCache(time.Second))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -177,11 +177,16 @@ func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
 
 func isHTTP(u string) bool { return len(u) > 7 && u[:7] == "http://" }
 
+// clientCacheTTL is how long serve keeps a client it has read: a change
+// made by the admin CLI or another replica applies within it.
+const clientCacheTTL = time.Second
+
 func newRegistry(db *storage.DB, dev bool) *clients.Registry {
+	opts := []clients.Option{clients.WithCache(clientCacheTTL)}
 	if dev {
-		return clients.NewRegistry(db, clients.WithInsecureRedirects())
+		opts = append(opts, clients.WithInsecureRedirects())
 	}
-	return clients.NewRegistry(db)
+	return clients.NewRegistry(db, opts...)
 }
 
 func newLogger(c LogConfig, w io.Writer) *slog.Logger {
