@@ -96,7 +96,8 @@ func headlessScopes(c *clients.Client, scope string) []string {
 // token endpoint would for an authorization code.
 func (s *Server) redeemHeadless(ctx context.Context, flow, message, signature string, expect siwe.Expect) (*oidc.AccessTokenResponse, error) {
 	start := time.Now()
-	res, err := s.siwe.Verify(ctx, message, signature, expect)
+	// The challenge is consumed in the transaction that stores the tokens.
+	res, err := s.siwe.Check(ctx, message, signature, expect)
 	s.metrics.ObserveVerify(time.Since(start))
 	if err != nil {
 		s.metrics.Login(flow, "rejected")
@@ -104,6 +105,10 @@ func (s *Server) redeemHeadless(ctx context.Context, flow, message, signature st
 	}
 	issued := time.Now()
 	resp, err := s.issueTokens(ctx, res)
+	if errors.Is(err, siwe.ErrChallengeReused) {
+		s.metrics.Login(flow, "rejected")
+		return nil, err
+	}
 	if err != nil {
 		s.metrics.Login(flow, "error")
 		return nil, err
@@ -127,7 +132,7 @@ func (s *Server) issueTokens(ctx context.Context, res *siwe.Result) (*oidc.Acces
 		ResponseType: string(oidc.ResponseTypeCode),
 		Scopes:       ch.Scopes,
 		Login:        s.newLogin(ctx, res, headlessAMR),
-	}, unsaved: true}
+	}, challenge: ch.ID}
 	ctx = zop.ContextWithIssuer(ctx, s.cfg.Issuer)
 	return zop.CreateTokenResponse(ctx, req, cl, s.provider, true, "", "")
 }

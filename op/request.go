@@ -12,8 +12,10 @@ import (
 // authRequest adapts a stored authorization request to zitadel's AuthRequest.
 type authRequest struct {
 	*storage.AuthRequest
-	// unsaved marks a headless sign-in, whose login is stored with its tokens.
-	unsaved bool
+	// challenge, for a headless sign-in, is the ID of the SIWE challenge it
+	// redeems: the challenge is consumed, and the login stored, in the
+	// transaction that stores the tokens.
+	challenge string
 }
 
 var _ zop.AuthRequest = authRequest{}

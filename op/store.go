@@ -16,6 +16,7 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -214,12 +215,14 @@ func (s *store) newAccessToken(ctx context.Context, r loginRequest) (*storage.To
 	}, nil
 }
 
-// unsavedLogin is the login a headless sign-in stores with its tokens.
-func unsavedLogin(r loginRequest) *storage.Login {
-	if a, ok := r.(authRequest); ok && a.unsaved {
-		return a.Login
+// tokenWrite is what issuing tokens for r stores besides the tokens: the
+// code it redeems, or, for a headless sign-in, its challenge and login.
+func tokenWrite(r loginRequest, access, refresh *storage.Token) storage.TokenWrite {
+	w := storage.TokenWrite{CodeOf: codeOf(r), Access: access, Refresh: refresh}
+	if a, ok := r.(authRequest); ok && a.challenge != "" {
+		w.Challenge, w.Login = a.challenge, a.Login
 	}
-	return nil
+	return w
 }
 
 // codeOf names the authorization request whose code a token request
@@ -232,8 +235,12 @@ func codeOf(r loginRequest) string {
 }
 
 // tokenStoreError translates a failed token write; a code redeemed twice
-// (say, by two concurrent exchanges) revokes what the first one got.
+// (say, by two concurrent exchanges) revokes what the first one got. A
+// challenge redeemed twice got nothing the second time.
 func (s *store) tokenStoreError(ctx context.Context, r loginRequest, err error) error {
+	if errors.Is(err, siwe.ErrChallengeUsed) {
+		return siwe.ErrChallengeReused
+	}
 	if errors.Is(err, storage.ErrReused) {
 		if rerr := s.db.RevokeAuthRequestTokens(ctx, codeOf(r)); rerr != nil {
 			return serverError(rerr)
@@ -252,7 +259,7 @@ func (s *store) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (st
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.db.CreateTokens(ctx, storage.TokenWrite{CodeOf: codeOf(r), Login: unsavedLogin(r), Access: t}); err != nil {
+	if err := s.db.CreateTokens(ctx, tokenWrite(r, t, nil)); err != nil {
 		return "", time.Time{}, s.tokenStoreError(ctx, r, err)
 	}
 	return t.ID, t.ExpiresAt, nil
@@ -283,7 +290,7 @@ func (s *store) CreateAccessAndRefreshTokens(ctx context.Context, req zop.TokenR
 	if current == "" {
 		refresh.FamilyID = refresh.ID
 		access.FamilyID = refresh.ID
-		if err := s.db.CreateTokens(ctx, storage.TokenWrite{CodeOf: codeOf(r), Login: unsavedLogin(r), Access: access, Refresh: &refresh}); err != nil {
+		if err := s.db.CreateTokens(ctx, tokenWrite(r, access, &refresh)); err != nil {
 			return "", "", time.Time{}, s.tokenStoreError(ctx, r, err)
 		}
 		return access.ID, value, access.ExpiresAt, nil

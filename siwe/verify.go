@@ -51,6 +51,37 @@ type Result struct {
 // the challenge's nonce: its fields are compared, and the signature is checked
 // over the exact submitted bytes. Failures are [*Error] values.
 func (v *Verifier) Verify(ctx context.Context, message, signature string, expect Expect) (*Result, error) {
+	res, err := v.Check(ctx, message, signature, expect)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Consume(ctx, res.Challenge); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Consume marks a verified challenge used. Of concurrent callers, on any
+// replica, exactly one succeeds; the others get an invalid_grant [*Error].
+func (v *Verifier) Consume(ctx context.Context, c *Challenge) error {
+	switch err := v.store.ConsumeChallenge(ctx, c.ID, v.now()); {
+	case errors.Is(err, ErrChallengeUsed) || errors.Is(err, ErrChallengeNotFound):
+		return ErrChallengeReused
+	case err != nil:
+		return unavailable("challenge store is unavailable", err)
+	}
+	return nil
+}
+
+// ErrChallengeReused is the answer to a second use of a challenge.
+var ErrChallengeReused error = invalidGrant("challenge was already used")
+
+// Check is [Verifier.Verify] without consuming the challenge: it checks
+// everything else and leaves the challenge unused. The caller must consume
+// Result.Challenge in the same transaction as whatever the sign-in grants
+// (with [Verifier.Consume] or its store's conditional write), and grant
+// nothing unless that consumption succeeds.
+func (v *Verifier) Check(ctx context.Context, message, signature string, expect Expect) (*Result, error) {
 	if message == "" {
 		return nil, invalidRequest("message is empty", nil)
 	}
@@ -96,15 +127,8 @@ func (v *Verifier) Verify(ctx context.Context, message, signature string, expect
 		return nil, err
 	}
 
-	// Consume last, so that an invalid submission cannot burn a challenge; the
-	// store's conditional write lets exactly one of concurrent submissions pass.
-	switch err := v.store.ConsumeChallenge(ctx, c.ID, now); {
-	case errors.Is(err, ErrChallengeUsed) || errors.Is(err, ErrChallengeNotFound):
-		return nil, invalidGrant("challenge was already used")
-	case err != nil:
-		return nil, unavailable("challenge store is unavailable", err)
-	}
-
+	// The challenge is consumed after every check (Verify, or the caller's
+	// transaction), so that an invalid submission cannot burn it.
 	return &Result{
 		Challenge:    c,
 		Message:      message,

@@ -487,6 +487,32 @@ func TestVerifyReplay(t *testing.T) {
 	wantError(t, err, CodeInvalidGrant, "challenge was already used")
 }
 
+// Check verifies without consuming; Consume then lets the challenge be
+// redeemed exactly once.
+func TestCheckLeavesChallengeForConsume(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t)
+	c := env.issue(t)
+	sig := sign(t, env.key, c.Message)
+	res, err := env.v.Check(ctx, c.Message, sig, Expect{})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if res.Challenge.ID != c.ID || res.Address != env.addr {
+		t.Fatalf("Check result: %+v", res)
+	}
+	if _, err := env.v.Check(ctx, c.Message, sig, Expect{}); err != nil {
+		t.Fatalf("second Check before any Consume: %v", err)
+	}
+	if err := env.v.Consume(ctx, res.Challenge); err != nil {
+		t.Fatalf("Consume: %v", err)
+	}
+	err = env.v.Consume(ctx, res.Challenge)
+	wantError(t, err, CodeInvalidGrant, "challenge was already used")
+	_, err = env.v.Verify(ctx, c.Message, sig, Expect{})
+	wantError(t, err, CodeInvalidGrant, "challenge was already used")
+}
+
 // A challenge issued on a chain that the configuration no longer allows
 // cannot be redeemed.
 func TestVerifyChainNoLongerAllowed(t *testing.T) {

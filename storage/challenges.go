@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"gorm.io/gorm"
 
 	"github.com/signet-id/signet/siwe"
 )
@@ -66,9 +67,13 @@ func (db *DB) challengeWhere(ctx context.Context, cond string, arg string) (*siw
 // ConsumeChallenge marks a challenge used with one conditional UPDATE; of
 // concurrent callers (on any replica) exactly one sees a changed row.
 func (db *DB) ConsumeChallenge(ctx context.Context, id string, now time.Time) error {
-	res := db.gorm.WithContext(ctx).Model(&challengeRow{}).
-		Where("id = ? AND used_at = 0 AND expires_at > ?", id, now.UnixMilli()).
-		Update("used_at", now.UnixMilli())
+	return consumeChallenge(db.gorm.WithContext(ctx), id, now.UnixMilli())
+}
+
+func consumeChallenge(tx *gorm.DB, id string, nowMS int64) error {
+	res := tx.Model(&challengeRow{}).
+		Where("id = ? AND used_at = 0 AND expires_at > ?", id, nowMS).
+		Update("used_at", nowMS)
 	if res.Error != nil {
 		return translate(res.Error)
 	}

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -48,6 +49,8 @@ func TestStore(t *testing.T) {
 		t.Run("clients", func(t *testing.T) { testClients(t, db) })
 		t.Run("challenges", func(t *testing.T) { testChallenges(t, db, c) })
 		t.Run("challenge consumed once under concurrency", func(t *testing.T) { testChallengeRace(t, db, c) })
+		t.Run("tokens redeem a challenge", func(t *testing.T) { testTokensRedeemChallenge(t, db, c) })
+		t.Run("challenge redeemed once under concurrency", func(t *testing.T) { testChallengeTokensRace(t, db, c) })
 		t.Run("auth request and code", func(t *testing.T) { testAuthRequestCode(t, db, c) })
 		t.Run("code redeemed once under concurrency", func(t *testing.T) { testCodeRace(t, db, c) })
 		t.Run("refresh rotation", func(t *testing.T) { testRefreshRotation(t, db, c) })
@@ -191,6 +194,70 @@ func testChallengeRace(t *testing.T, db *storage.DB, c *clock) {
 	wg.Wait()
 	if wins.Load() != 1 {
 		t.Fatalf("%d winners, want 1", wins.Load())
+	}
+}
+
+// headlessWrite is a headless sign-in's issuance: a new login and its
+// access token, redeeming challenge.
+func headlessWrite(c *clock, challenge, suffix string) storage.TokenWrite {
+	login := &storage.Login{ID: "login-" + suffix, Subject: "eip155:1:0xB2", Address: "0xB2", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now().Add(time.Hour)}
+	return storage.TokenWrite{Challenge: challenge, Login: login, Access: token(c, "at-"+suffix, storage.KindAccess, login.ID, "", "")}
+}
+
+func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	_ = db.SaveChallenge(ctx, newChallenge(c, "hl1", "nonce00000000hl001"))
+	if err := db.CreateTokens(ctx, headlessWrite(c, "hl1", "hl1-a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TokenByID(ctx, "at-hl1-a"); err != nil {
+		t.Fatalf("token of the first redemption: %v", err)
+	}
+	// Second redemption: refused, and nothing of it stored.
+	if err := db.CreateTokens(ctx, headlessWrite(c, "hl1", "hl1-b")); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("second redemption: %v", err)
+	}
+	if _, err := db.TokenByID(ctx, "at-hl1-b"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("token of a refused redemption: %v", err)
+	}
+	if _, err := db.Login(ctx, "login-hl1-b"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("login of a refused redemption: %v", err)
+	}
+	if err := db.ConsumeChallenge(ctx, "hl1", c.Now()); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("consume after redemption: %v", err)
+	}
+	// An expired challenge redeems nothing; an unknown one neither.
+	late := newChallenge(c, "hl2", "nonce00000000hl002")
+	_ = db.SaveChallenge(ctx, late)
+	c.Advance(late.ExpiresAt.Sub(c.Now()))
+	if err := db.CreateTokens(ctx, headlessWrite(c, "hl2", "hl2")); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("expired challenge: %v", err)
+	}
+	if err := db.CreateTokens(ctx, headlessWrite(c, "hl-none", "hl-none")); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("unknown challenge: %v", err)
+	}
+}
+
+func testChallengeTokensRace(t *testing.T, db *storage.DB, c *clock) {
+	ctx := context.Background()
+	_ = db.SaveChallenge(ctx, newChallenge(c, "hl-race", "nonce00000hlrace01"))
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.CreateTokens(ctx, headlessWrite(c, "hl-race", "hl-race-"+strconv.Itoa(i)))
+			if err == nil {
+				wins.Add(1)
+			} else if !errors.Is(err, siwe.ErrChallengeUsed) {
+				t.Errorf("create: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d redemptions won, want 1", wins.Load())
 	}
 }
 

@@ -48,6 +48,11 @@ type TokenWrite struct {
 	// CodeOf names the authorization request whose code this issuance
 	// redeems, if any: it is consumed in the same transaction.
 	CodeOf string
+	// Challenge names the SIWE challenge this issuance redeems (headless
+	// sign-in), if any: it is consumed in the same transaction, and if it was
+	// already used or has expired, nothing is stored and the error is
+	// siwe.ErrChallengeUsed.
+	Challenge string
 	// Login, if set, is a new login stored with the tokens (headless sign-in).
 	Login *Login
 	// Access is the access token; Refresh the optional refresh token.
@@ -63,11 +68,16 @@ func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
 	if w.Refresh != nil {
 		rows = append(rows, tokenToRow(w.Refresh))
 	}
-	if w.CodeOf == "" && w.Login == nil {
+	if w.CodeOf == "" && w.Challenge == "" && w.Login == nil {
 		return translate(db.gorm.WithContext(ctx).Create(rows).Error)
 	}
 	now := db.nowMS()
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if w.Challenge != "" {
+			if err := consumeChallenge(tx, w.Challenge, now); err != nil {
+				return err
+			}
+		}
 		if w.CodeOf != "" {
 			res := tx.Model(&authRequestRow{}).
 				Where("id = ? AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > ?", w.CodeOf, now).
