@@ -24,6 +24,38 @@ type parsedMessage struct {
 	NotBefore      *time.Time
 }
 
+// ownFields returns the fields of c's own text without parsing it, when text
+// is that text, byte for byte, and c was issued under this Verifier's domain
+// and URI: Issue wrote the text from c's stored values, so they are its
+// fields. Otherwise ok is false and the text must be parsed.
+func (v *Verifier) ownFields(text string, c *Challenge) (m *parsedMessage, ok bool) {
+	if c == nil || text != c.Message {
+		return nil, false
+	}
+	lines := strings.SplitN(text, "\n", 7)
+	if len(lines) < 6 || lines[0] != v.cfg.Domain+" wants you to sign in with your Ethereum account:" {
+		return nil, false
+	}
+	uri := lines[4]
+	if lines[3] != "" {
+		uri = lines[5]
+	}
+	if uri != "URI: "+v.cfg.URI {
+		return nil, false
+	}
+	expires := c.ExpiresAt
+	return &parsedMessage{
+		Domain:         v.cfg.Domain,
+		Address:        c.Address,
+		URI:            v.cfg.URI,
+		Version:        "1",
+		ChainID:        c.ChainID,
+		Nonce:          c.Nonce,
+		IssuedAt:       c.IssuedAt,
+		ExpirationTime: &expires,
+	}, true
+}
+
 // parseMessage parses an EIP-4361 message with siwe-go and reads its time
 // fields as RFC 3339 date-times.
 func parseMessage(text string) (*parsedMessage, error) {

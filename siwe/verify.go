@@ -92,9 +92,11 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	if err != nil {
 		return nil, err
 	}
-	msg, err := parseMessage(message)
-	if err != nil {
-		return nil, invalidRequest("message is not a valid EIP-4361 message", err)
+	msg, ok := v.ownFields(message, expect.Challenge)
+	if !ok {
+		if msg, err = parseMessage(message); err != nil {
+			return nil, invalidRequest("message is not a valid EIP-4361 message", err)
+		}
 	}
 
 	c, err := expect.Challenge, error(nil)

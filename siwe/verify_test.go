@@ -531,6 +531,69 @@ func TestVerifyChainNoLongerAllowed(t *testing.T) {
 	wantError(t, err, CodeInvalidGrant, "chain ID is not allowed")
 }
 
+// The server's own text, redeemed by its challenge (as DIMO's
+// submit_challenge does), is checked against the configuration of the
+// verifier that redeems it, not the one that issued it.
+func TestVerifyOwnTextUnderChangedConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		edit       func(*Config)
+	}{
+		{"chain", "chain ID is not allowed", func(c *Config) { c.ChainIDs = []int64{137} }},
+		{"domain", "domain does not match", func(c *Config) { c.Domain, c.URI = "other.example", "https://other.example/oidc" }},
+		{"uri", "URI does not match", func(c *Config) { c.URI = "https://signet.example:8443/other" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newTestEnv(t)
+			c := env.issue(t)
+			cfg := testConfig()
+			tc.edit(&cfg)
+			v2, err := NewVerifier(cfg, env.store, WithClock(env.clock.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v2.Verify(context.Background(), c.Message, sign(t, env.key, c.Message), Expect{Challenge: c})
+			wantError(t, err, CodeInvalidGrant, tc.want)
+		})
+	}
+}
+
+// ownFields, which spares the parse of the server's own text, gives the
+// fields the parser reads from it; for any other text it declines.
+func TestOwnFieldsAgreeWithParser(t *testing.T) {
+	env := newTestEnv(t)
+	for i, r := range []IssueRequest{
+		{Address: env.addr.Hex()},
+		{Address: env.addr.Hex(), Statement: "Sign in to App", ChainID: 137},
+		{Address: env.addr.Hex(), Statement: "URI: https://evil.example", Resources: []string{"https://a.example/r"}},
+	} {
+		c, err := env.v.Issue(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own, ok := env.v.ownFields(c.Message, c)
+		if !ok {
+			t.Fatalf("%d: own text not recognised:\n%s", i, c.Message)
+		}
+		parsed, err := parseMessage(c.Message)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if own.Domain != parsed.Domain || own.Address != parsed.Address || own.URI != parsed.URI ||
+			own.Version != parsed.Version || own.ChainID != parsed.ChainID || own.Nonce != parsed.Nonce ||
+			own.IssuedAt.Sub(parsed.IssuedAt).Abs() >= time.Millisecond || parsed.ExpirationTime == nil ||
+			own.ExpirationTime.Sub(*parsed.ExpirationTime).Abs() >= time.Millisecond || parsed.NotBefore != nil {
+			t.Fatalf("%d: ownFields %+v, parser %+v", i, own, parsed)
+		}
+		if _, ok := env.v.ownFields(c.Message+" ", c); ok {
+			t.Fatalf("%d: another text taken for the challenge's own", i)
+		}
+		if _, ok := env.v.ownFields(c.Message, nil); ok {
+			t.Fatalf("%d: own fields without a challenge", i)
+		}
+	}
+}
+
 // Version 1 is enforced by siwe-go's parser already; checkFields enforces it
 // again so that a more lenient parser cannot let another version through.
 func TestCheckFieldsVersion(t *testing.T) {
