@@ -24,7 +24,7 @@ import (
 // concurrent clients, and reports the server's peak resident set (VmHWM),
 // its logins/s, and the server process's own CPU per login against the
 // cryptographic floor (two RSA-2048 signatures and one recovery, measured
-// in this run): the load generator's CPU is not counted here.
+// throughout this run): the load generator's CPU is not counted here.
 //
 //	go test -run '^$' -bench ServeMemory -benchtime 15000x ./cmd/signet/   # about a minute
 func BenchmarkServeMemory(b *testing.B) {
@@ -57,10 +57,11 @@ func BenchmarkServeMemory(b *testing.B) {
 	for i := range keys {
 		keys[i], _ = crypto.GenerateKey()
 	}
-	fl := floor.PerLogin()
+	serverCPU := func() time.Duration { return processCPU(b, p.cmd.Process.Pid) }
+	sampler := floor.StartSampler(500*time.Millisecond, serverCPU)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	cpu0 := processCPU(b, p.cmd.Process.Pid)
+	cpu0 := serverCPU()
 	b.ResetTimer()
 	start := time.Now()
 	for w := range workers {
@@ -68,7 +69,10 @@ func BenchmarkServeMemory(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(b.N) {
-				if err := jsonLogin(b, issuer, client["client_id"], keys[w]); err != nil {
+				sampler.Enter()
+				err := jsonLogin(b, issuer, client["client_id"], keys[w])
+				sampler.Leave()
+				if err != nil {
 					b.Error(err)
 					return
 				}
@@ -78,8 +82,10 @@ func BenchmarkServeMemory(b *testing.B) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	perLogin := (processCPU(b, p.cmd.Process.Pid) - cpu0) / time.Duration(b.N)
-	fl = (fl + floor.PerLogin()) / 2 // before and after: the machine's speed drifts
+	cpu := serverCPU() - cpu0
+	fl, pausedWall, pausedCPU := sampler.Stop()
+	elapsed -= pausedWall
+	perLogin := (cpu - pausedCPU) / time.Duration(b.N)
 	status, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
 	if err != nil {
 		b.Skipf("no /proc: %v", err)

@@ -4,54 +4,18 @@
 package floor
 
 import (
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"runtime"
-	"slices"
-	"sync"
 	"syscall"
 	"time"
-
-	ethcrypto "github.com/ethereum/go-ethereum/crypto"
-
-	"github.com/signet-id/signet/siwe"
 )
 
 // PerLogin is the CPU time of one login's unavoidable cryptography, run on
 // every core at once as a loaded server runs it (two hyperthreads of one
 // core are slower together than one alone); the median of several rounds.
 func PerLogin() time.Duration {
-	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	key.Precompute()
-	digest := sha256.Sum256([]byte("floor"))
-	ek, _ := ethcrypto.GenerateKey()
-	h := siwe.TextHash([]byte("floor"))
-	sig, _ := ethcrypto.Sign(h[:], ek)
+	c := newCryptoInputs()
 	runtime.GC()
-	workers := runtime.GOMAXPROCS(0)
-	var rounds []time.Duration
-	for range 5 {
-		const n = 8 // logins' worth of cryptography per worker and round
-		start := ProcessCPU()
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range n {
-					_, _ = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-					_, _ = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-					_, _ = ethcrypto.SigToPub(h[:], sig)
-				}
-			}()
-		}
-		wg.Wait()
-		rounds = append(rounds, (ProcessCPU()-start)/time.Duration(n*workers))
-	}
-	slices.Sort(rounds)
-	return rounds[len(rounds)/2]
+	return c.perLogin(5, 8)
 }
 
 // ProcessCPU is this process's user and system CPU time.
