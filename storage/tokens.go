@@ -64,37 +64,12 @@ type TokenWrite struct {
 // the code is consumed with one conditional write: of two concurrent
 // exchanges of one code exactly one stores tokens, the other gets ErrReused.
 func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
-	rows := []*tokenRow{tokenToRow(w.Access)}
-	if w.Refresh != nil {
-		rows = append(rows, tokenToRow(w.Refresh))
-	}
-	if w.CodeOf == "" && w.Challenge == "" && w.Login == nil {
-		return translate(db.gorm.WithContext(ctx).Create(rows).Error)
-	}
 	now := db.nowMS()
+	if w.CodeOf == "" && w.Challenge == "" && w.Login == nil && w.Refresh == nil {
+		return db.writeTokens(ctx, db.gorm.ConnPool, w, now)
+	}
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if w.Challenge != "" {
-			if err := consumeChallenge(tx, w.Challenge, now); err != nil {
-				return err
-			}
-		}
-		if w.CodeOf != "" {
-			res := tx.Model(&authRequestRow{}).
-				Where("id = ? AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > ?", w.CodeOf, now).
-				Update("code_used_at", now)
-			if res.Error != nil {
-				return translate(res.Error)
-			}
-			if res.RowsAffected != 1 {
-				return ErrReused
-			}
-		}
-		if w.Login != nil {
-			if err := tx.Create(loginToRow(w.Login)).Error; err != nil {
-				return translate(err)
-			}
-		}
-		return translate(tx.Create(rows).Error)
+		return db.writeTokens(ctx, tx.Statement.ConnPool, w, now)
 	})
 }
 
