@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"gorm.io/gorm"
@@ -104,6 +106,74 @@ func (db *DB) consumeChallengeOn(ctx context.Context, p pool, id string, nowMS i
 		return siwe.ErrChallengeUsed
 	}
 	return nil
+}
+
+// writeTokensOnce stores an issuance that redeems a code or a challenge in
+// one PostgreSQL statement, so in one round trip instead of five (begin,
+// consume, login, tokens, commit): data-modifying CTEs run atomically, and
+// nothing is inserted unless the conditional consume changed its row.
+func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) error {
+	var q sqlArgs
+	var gate string
+	reused := error(ErrReused)
+	if w.CodeOf != "" {
+		gate = "UPDATE auth_requests SET code_used_at = " + q.arg(nowMS, "bigint") + " WHERE id = " + q.arg(w.CodeOf, "text") +
+			" AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > " + q.arg(nowMS, "bigint")
+	} else {
+		gate = "UPDATE challenges SET used_at = " + q.arg(nowMS, "bigint") + " WHERE id = " + q.arg(w.Challenge, "text") +
+			" AND used_at = 0 AND expires_at > " + q.arg(nowMS, "bigint")
+		reused = siwe.ErrChallengeUsed
+	}
+	sql := "WITH gate AS (" + gate + " RETURNING 1)"
+	if l := w.Login; l != nil {
+		sql += ", login AS (INSERT INTO logins (id, subject, address, chain_id, signer, name, message, signature, amr, auth_time, expires_at) SELECT " +
+			q.list([]any{l.ID, l.Subject, l.Address, l.ChainID, l.Signer, l.Name, l.Message, l.Signature, jsonList(l.AMR), toMS(l.AuthTime), toMS(l.ExpiresAt)}) +
+			" FROM gate RETURNING 1)"
+	}
+	if t := w.Refresh; t != nil {
+		sql += ", refresh AS (INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(t)) + " FROM gate RETURNING 1)"
+	}
+	sql += " INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(w.Access)) + " FROM gate"
+	n, err := db.exec(ctx, db.gorm.ConnPool, sql, q.args...)
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return reused
+	}
+	return nil
+}
+
+const tokenColumns = "(id, kind, client_id, subject, audience, scopes, login_id, auth_request_id, family_id, refresh_token_id, created_at, expires_at, used_at, revoked_at)"
+
+func tokenValues(t *Token) []any {
+	return []any{t.ID, t.Kind, t.ClientID, t.Subject, jsonList(t.Audience), jsonList(t.Scopes), t.LoginID,
+		t.AuthRequestID, t.FamilyID, t.RefreshTokenID, toMS(t.CreatedAt), toMS(t.ExpiresAt), toMS(t.UsedAt), toMS(t.RevokedAt)}
+}
+
+// sqlArgs numbers the parameters of a statement being built. Parameters in
+// a SELECT list have no type PostgreSQL can infer, so each carries a cast.
+type sqlArgs struct{ args []any }
+
+func (q *sqlArgs) arg(v any, typ string) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args)) + "::" + typ
+}
+
+// list adds values as parameters: int64 as bigint, everything else as text.
+func (q *sqlArgs) list(vs []any) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		typ := "text"
+		if _, ok := v.(int64); ok {
+			typ = "bigint"
+		}
+		b.WriteString(q.arg(v, typ))
+	}
+	return b.String()
 }
 
 // writeTokens stores one issuance on p (see CreateTokens).

@@ -236,6 +236,34 @@ func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clock) {
 	if err := db.CreateTokens(ctx, headlessWrite(c, "hl-none", "hl-none")); !errors.Is(err, siwe.ErrChallengeUsed) {
 		t.Fatalf("unknown challenge: %v", err)
 	}
+
+	// With a refresh token: both tokens stored.
+	_ = db.SaveChallenge(ctx, newChallenge(c, "hl3", "nonce00000000hl003"))
+	w := headlessWrite(c, "hl3", "hl3")
+	w.Refresh = token(c, "rt-hl3", storage.KindRefresh, w.Login.ID, "", "rt-hl3")
+	if err := db.CreateTokens(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"at-hl3", "rt-hl3"} {
+		if _, err := db.TokenByID(ctx, id); err != nil {
+			t.Fatalf("token %s: %v", id, err)
+		}
+	}
+
+	// A write that fails half-way (the login exists already) stores nothing
+	// and leaves the challenge unused.
+	_ = db.SaveChallenge(ctx, newChallenge(c, "hl4", "nonce00000000hl004"))
+	w = headlessWrite(c, "hl4", "hl4")
+	w.Login.ID = "login-hl3"
+	if err := db.CreateTokens(ctx, w); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("write with a clashing login: %v", err)
+	}
+	if _, err := db.TokenByID(ctx, "at-hl4"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("token of a failed write: %v", err)
+	}
+	if err := db.ConsumeChallenge(ctx, "hl4", c.Now()); err != nil {
+		t.Fatalf("challenge after a failed write: %v", err)
+	}
 }
 
 func testChallengeTokensRace(t *testing.T, db *storage.DB, c *clock) {

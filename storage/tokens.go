@@ -68,6 +68,9 @@ func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
 	if w.CodeOf == "" && w.Challenge == "" && w.Login == nil && w.Refresh == nil {
 		return db.writeTokens(ctx, db.gorm.ConnPool, w, now)
 	}
+	if db.driver == "postgres" && (w.CodeOf != "") != (w.Challenge != "") {
+		return db.writeTokensOnce(ctx, w, now)
+	}
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return db.writeTokens(ctx, tx.Statement.ConnPool, w, now)
 	})
