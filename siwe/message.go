@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,26 +25,54 @@ type parsedMessage struct {
 	NotBefore      *time.Time
 }
 
-// ownFields returns the fields of c's own text without parsing it, when text
-// is that text, byte for byte, and c was issued under this Verifier's domain
-// and URI: Issue wrote the text from c's stored values, so they are its
-// fields. Otherwise ok is false and the text must be parsed.
+// ownFields reads the fields of c's own text without siwe-go's parser: when
+// text is c's text, byte for byte, in the exact layout Issue writes (no Not
+// Before, no Request ID), under this Verifier's domain and URI and with c's
+// address, chain and nonce, the two times are the only fields left to read.
+// Otherwise ok is false, and the text must be parsed in full.
 func (v *Verifier) ownFields(text string, c *Challenge) (m *parsedMessage, ok bool) {
 	if c == nil || text != c.Message {
 		return nil, false
 	}
-	lines := strings.SplitN(text, "\n", 7)
-	if len(lines) < 6 || lines[0] != v.cfg.Domain+" wants you to sign in with your Ethereum account:" {
+	lines := strings.Split(text, "\n")
+	if len(lines) < 10 || lines[0] != v.cfg.Domain+" wants you to sign in with your Ethereum account:" ||
+		lines[1] != c.Address.Hex() || lines[2] != "" {
 		return nil, false
 	}
-	uri := lines[4]
+	i := 4 // domain, address, blank, blank: no statement
 	if lines[3] != "" {
-		uri = lines[5]
+		i = 5 // a statement and its blank line
+		if lines[4] != "" {
+			return nil, false
+		}
 	}
-	if uri != "URI: "+v.cfg.URI {
+	for _, want := range []string{"URI: " + v.cfg.URI, "Version: 1", "Chain ID: " + strconv.FormatInt(c.ChainID, 10), "Nonce: " + c.Nonce} {
+		if i >= len(lines) || lines[i] != want {
+			return nil, false
+		}
+		i++
+	}
+	if i+2 > len(lines) {
 		return nil, false
 	}
-	expires := c.ExpiresAt
+	issued, ok := cutTime(lines[i], "Issued At: ")
+	if !ok {
+		return nil, false
+	}
+	expires, ok := cutTime(lines[i+1], "Expiration Time: ")
+	if !ok {
+		return nil, false
+	}
+	if rest := lines[i+2:]; len(rest) > 0 {
+		if rest[0] != "Resources:" {
+			return nil, false
+		}
+		for _, r := range rest[1:] {
+			if !strings.HasPrefix(r, "- ") {
+				return nil, false
+			}
+		}
+	}
 	return &parsedMessage{
 		Domain:         v.cfg.Domain,
 		Address:        c.Address,
@@ -51,9 +80,29 @@ func (v *Verifier) ownFields(text string, c *Challenge) (m *parsedMessage, ok bo
 		Version:        "1",
 		ChainID:        c.ChainID,
 		Nonce:          c.Nonce,
-		IssuedAt:       c.IssuedAt,
+		IssuedAt:       issued,
 		ExpirationTime: &expires,
 	}, true
+}
+
+// cutTime reads a "Name: <RFC 3339 date-time>" line.
+func cutTime(line, prefix string) (time.Time, bool) {
+	s, ok := strings.CutPrefix(line, prefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := parseTime(s)
+	return t, err == nil
+}
+
+// nonceLine returns the value of text's first "Nonce: " line.
+func nonceLine(text string) (string, bool) {
+	for line := range strings.Lines(text) {
+		if nonce, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "Nonce: "); ok {
+			return nonce, nonce != ""
+		}
+	}
+	return "", false
 }
 
 // parseMessage parses an EIP-4361 message with siwe-go and reads its time

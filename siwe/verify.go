@@ -92,17 +92,35 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	if err != nil {
 		return nil, err
 	}
-	msg, ok := v.ownFields(message, expect.Challenge)
-	if !ok {
+	c, hint := expect.Challenge, (*Challenge)(nil)
+	msg, own := v.ownFields(message, c)
+	if !own && c == nil {
+		// An agent usually signs the server's text as it is: find the
+		// challenge by the text's Nonce line, and if the text is that
+		// challenge's own, byte for byte, there is nothing to parse.
+		// Anything else is parsed in full, as below.
+		if nonce, ok := nonceLine(message); ok {
+			if found, err := v.store.ChallengeByNonce(ctx, nonce); err == nil && found != nil {
+				if msg, own = v.ownFields(message, found); own {
+					c = found
+				} else {
+					hint = found
+				}
+			}
+		}
+	}
+	if !own {
 		if msg, err = parseMessage(message); err != nil {
 			return nil, invalidRequest("message is not a valid EIP-4361 message", err)
 		}
 	}
 
-	c, err := expect.Challenge, error(nil)
-	if c == nil {
+	switch {
+	case c == nil && hint != nil && hint.Nonce == msg.Nonce:
+		c = hint
+	case c == nil:
 		c, err = v.store.ChallengeByNonce(ctx, msg.Nonce)
-	} else if c.Nonce != msg.Nonce {
+	case c.Nonce != msg.Nonce:
 		return nil, invalidGrant("message nonce belongs to a different challenge")
 	}
 	switch {

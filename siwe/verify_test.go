@@ -793,3 +793,18 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("Code.String is wrong")
 	}
 }
+
+func TestNonceLine(t *testing.T) {
+	for text, want := range map[string]string{
+		"a\nNonce: abc\nIssued At: x": "abc",
+		"Nonce: first\nNonce: second": "first",
+		"a\nNonce: \nb":               "",
+		"a\nnonce: abc":               "",
+		"":                            "",
+	} {
+		got, ok := nonceLine(text)
+		if got != want || ok != (want != "") {
+			t.Errorf("nonceLine(%q) = %q, %v; want %q", text, got, ok, want)
+		}
+	}
+}
