@@ -27,10 +27,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)`
 	selectChallengeSQL  = `SELECT id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at FROM challenges WHERE `
 	consumeChallengeSQL = `UPDATE challenges SET used_at = $1 WHERE id = $2 AND used_at = 0 AND expires_at > $1`
 	consumeCodeSQL      = `UPDATE auth_requests SET code_used_at = $1 WHERE id = $2 AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > $1`
-	insertLoginSQL      = `INSERT INTO logins (id, subject, address, chain_id, signer, name, message, signature, amr, auth_time, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
-	insertTokenSQL = `INSERT INTO tokens (id, kind, client_id, subject, audience, scopes, login_id, auth_request_id, family_id, refresh_token_id, created_at, expires_at, used_at, revoked_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	loginColumns        = `(id, subject, address, chain_id, signer, name, message, signature, amr, auth_time, expires_at)`
+	insertLoginSQL      = `INSERT INTO logins ` + loginColumns + ` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	tokenColumns        = `(id, kind, client_id, subject, audience, scopes, login_id, auth_request_id, family_id, refresh_token_id, created_at, expires_at, used_at, revoked_at)`
+	insertTokenSQL      = `INSERT INTO tokens ` + tokenColumns + ` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 )
 
 // pool is what a statement runs on: gorm's pool or a transaction of it.
@@ -65,10 +65,16 @@ func jsonList(s []string) string {
 }
 
 func saveChallenge(ctx context.Context, db *DB, c *siwe.Challenge) error {
-	_, err := db.exec(ctx, db.gorm.ConnPool, insertChallengeSQL,
-		c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
-		c.RedirectURI, c.AuthRequestID, toMS(c.IssuedAt), toMS(c.ExpiresAt))
-	return err
+	args := []any{c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
+		c.RedirectURI, c.AuthRequestID, toMS(c.IssuedAt), toMS(c.ExpiresAt)}
+	if db.batch == nil {
+		_, err := db.exec(ctx, db.gorm.ConnPool, insertChallengeSQL, args...)
+		return err
+	}
+	return db.write(ctx, func(ctx context.Context, p pool) error {
+		_, err := db.exec(ctx, p, insertChallengeSQL, args...)
+		return err
+	})
 }
 
 func loadChallenge(ctx context.Context, db *DB, column, value string) (*siwe.Challenge, error) {
@@ -126,8 +132,8 @@ func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) er
 	}
 	sql := "WITH gate AS (" + gate + " RETURNING 1)"
 	if l := w.Login; l != nil {
-		sql += ", login AS (INSERT INTO logins (id, subject, address, chain_id, signer, name, message, signature, amr, auth_time, expires_at) SELECT " +
-			q.list([]any{l.ID, l.Subject, l.Address, l.ChainID, l.Signer, l.Name, l.Message, l.Signature, jsonList(l.AMR), toMS(l.AuthTime), toMS(l.ExpiresAt)}) +
+		sql += ", login AS (INSERT INTO logins " + loginColumns + " SELECT " +
+			q.list(loginValues(l)) +
 			" FROM gate RETURNING 1)"
 	}
 	if t := w.Refresh; t != nil {
@@ -144,7 +150,10 @@ func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) er
 	return nil
 }
 
-const tokenColumns = "(id, kind, client_id, subject, audience, scopes, login_id, auth_request_id, family_id, refresh_token_id, created_at, expires_at, used_at, revoked_at)"
+func loginValues(l *Login) []any {
+	return []any{l.ID, l.Subject, l.Address, l.ChainID, l.Signer, l.Name, l.Message, l.Signature,
+		jsonList(l.AMR), toMS(l.AuthTime), toMS(l.ExpiresAt)}
+}
 
 func tokenValues(t *Token) []any {
 	return []any{t.ID, t.Kind, t.ClientID, t.Subject, jsonList(t.Audience), jsonList(t.Scopes), t.LoginID,
@@ -192,9 +201,8 @@ func (db *DB) writeTokens(ctx context.Context, p pool, w TokenWrite, nowMS int64
 			return err
 		}
 	}
-	if l := w.Login; l != nil {
-		if _, err := db.exec(ctx, p, insertLoginSQL, l.ID, l.Subject, l.Address, l.ChainID, l.Signer, l.Name,
-			l.Message, l.Signature, jsonList(l.AMR), toMS(l.AuthTime), toMS(l.ExpiresAt)); err != nil {
+	if w.Login != nil {
+		if _, err := db.exec(ctx, p, insertLoginSQL, loginValues(w.Login)...); err != nil {
 			return err
 		}
 	}
@@ -202,9 +210,7 @@ func (db *DB) writeTokens(ctx context.Context, p pool, w TokenWrite, nowMS int64
 		if t == nil {
 			continue
 		}
-		if _, err := db.exec(ctx, p, insertTokenSQL, t.ID, t.Kind, t.ClientID, t.Subject, jsonList(t.Audience),
-			jsonList(t.Scopes), t.LoginID, t.AuthRequestID, t.FamilyID, t.RefreshTokenID,
-			toMS(t.CreatedAt), toMS(t.ExpiresAt), toMS(t.UsedAt), toMS(t.RevokedAt)); err != nil {
+		if _, err := db.exec(ctx, p, insertTokenSQL, tokenValues(t)...); err != nil {
 			return err
 		}
 	}

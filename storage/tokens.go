@@ -71,8 +71,8 @@ func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
 	if db.driver == "postgres" && (w.CodeOf != "") != (w.Challenge != "") {
 		return db.writeTokensOnce(ctx, w, now)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return db.writeTokens(ctx, tx.Statement.ConnPool, w, now)
+	return db.write(ctx, func(ctx context.Context, p pool) error {
+		return db.writeTokens(ctx, p, w, now)
 	})
 }
 

@@ -1,0 +1,128 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/signet-id/signet/siwe"
+)
+
+func openSQLite(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "signet.db")
+	db, err := Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+func testChallenge(id string) *siwe.Challenge {
+	now := time.Now()
+	return &siwe.Challenge{ID: id, Nonce: "nonce" + id + "0000000000000000", Message: "m", Address: common.HexToAddress("0xB2"),
+		ChainID: 1, ClientID: "app", IssuedAt: now, ExpiresAt: now.Add(time.Minute)}
+}
+
+func insertJob(db *DB, ctx context.Context, c *siwe.Challenge) *writeJob {
+	return &writeJob{ctx: ctx, done: make(chan error, 1), fn: func(ctx context.Context, p pool) error {
+		_, err := db.exec(ctx, p, insertChallengeSQL, c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID,
+			c.ClientID, "[]", "", "", toMS(c.IssuedAt), toMS(c.ExpiresAt))
+		return err
+	}}
+}
+
+// One failed write in a batch is rolled back alone; the others commit, and
+// a write whose caller gave up before its turn is not made.
+func TestBatchRollsBackOnlyTheFailedWrite(t *testing.T) {
+	db, _ := openSQLite(t)
+	ctx := context.Background()
+	if err := db.SaveChallenge(ctx, testChallenge("taken")); err != nil {
+		t.Fatal(err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	// The failing write stores "partial" before it fails on "taken".
+	partial, taken := insertJob(db, ctx, testChallenge("partial")), insertJob(db, ctx, testChallenge("taken"))
+	failing := &writeJob{ctx: ctx, done: make(chan error, 1), fn: func(ctx context.Context, p pool) error {
+		if err := partial.fn(ctx, p); err != nil {
+			return err
+		}
+		return taken.fn(ctx, p)
+	}}
+	jobs := []*writeJob{
+		insertJob(db, ctx, testChallenge("a")),
+		failing,
+		insertJob(db, canceled, testChallenge("gone")),
+		insertJob(db, ctx, testChallenge("b")),
+	}
+	db.runBatch(jobs)
+	want := []error{nil, ErrConflict, context.Canceled, nil}
+	for i, j := range jobs {
+		if err := <-j.done; !errors.Is(err, want[i]) {
+			t.Errorf("job %d: %v, want %v", i, err, want[i])
+		}
+	}
+	for id, stored := range map[string]bool{"a": true, "b": true, "gone": false, "partial": false} {
+		_, err := db.ChallengeByID(ctx, id)
+		if stored != (err == nil) {
+			t.Errorf("challenge %q: err = %v, want stored = %v", id, err, stored)
+		}
+	}
+}
+
+func TestBatchSingleWriteFails(t *testing.T) {
+	db, _ := openSQLite(t)
+	ctx := context.Background()
+	_ = db.SaveChallenge(ctx, testChallenge("x"))
+	if err := db.SaveChallenge(ctx, testChallenge("x")); !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate: %v", err)
+	}
+}
+
+func TestWriteAfterClose(t *testing.T) {
+	db, _ := openSQLite(t)
+	db.Close()
+	if err := db.SaveChallenge(context.Background(), testChallenge("late")); !errors.Is(err, errClosed) {
+		t.Fatalf("write after Close: %v", err)
+	}
+}
+
+// The write connection never checkpoints, so the WAL stays small only
+// because the background checkpointer copies it back: after a burst, the
+// file shrinks to journal_size_limit once the next write restarts it.
+func TestCheckpointsKeepTheWALSmall(t *testing.T) {
+	db, path := openSQLite(t)
+	ctx := context.Background()
+	const limit = 8 << 20
+	for i := range 3000 {
+		if err := db.SaveChallenge(ctx, testChallenge("burst"+strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for i := 0; ; i++ {
+		// Each write after a complete checkpoint restarts the WAL.
+		if err := db.SaveChallenge(ctx, testChallenge("after"+strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() <= limit {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WAL is still %d bytes; it is not being checkpointed", st.Size())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
