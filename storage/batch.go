@@ -16,7 +16,11 @@ import (
 // works, the next writes gather, and they share one BEGIN, one COMMIT and
 // the WAL pages they touch in common. Each write runs inside its own
 // savepoint, so one that fails (a challenge already used, say) is rolled back
-// alone, and none is reported done before its transaction commits.
+// alone, and none is reported done before its transaction commits. A write
+// whose caller has gone away is skipped if it has not started; once started,
+// it runs to the end (its statements take well under a millisecond), so a
+// late cancellation cannot interrupt a neighbour's statement on the shared
+// connection.
 
 // maxBatch bounds how many writes share one transaction.
 const maxBatch = 64
@@ -102,7 +106,7 @@ func (db *DB) runBatch(batch []*writeJob) {
 				results[0] = err
 				return err
 			}
-			results[0] = j.fn(j.ctx, p)
+			results[0] = j.fn(context.WithoutCancel(j.ctx), p)
 			return results[0]
 		}
 		for i, j := range batch {
@@ -110,10 +114,10 @@ func (db *DB) runBatch(batch []*writeJob) {
 				results[i] = err
 				continue
 			}
-			if _, err := db.exec(j.ctx, p, "SAVEPOINT w"); err != nil {
+			if _, err := db.exec(context.Background(), p, "SAVEPOINT w"); err != nil {
 				return err
 			}
-			if results[i] = j.fn(j.ctx, p); results[i] != nil {
+			if results[i] = j.fn(context.WithoutCancel(j.ctx), p); results[i] != nil {
 				if _, err := db.exec(context.Background(), p, "ROLLBACK TO SAVEPOINT w"); err != nil {
 					return err
 				}

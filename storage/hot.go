@@ -84,7 +84,9 @@ func loadChallenge(ctx context.Context, db *DB, column, value string) (*siwe.Cha
 		issued, expires           int64
 		scopes, redirect, request sql.NullString
 	)
-	err := db.read.ConnPool.QueryRowContext(ctx, selectChallengeSQL+column+` = $1`, value).Scan(
+	// A lookup by key takes well under a millisecond: it is not worth the
+	// goroutine the driver starts to interrupt a cancellable statement.
+	err := db.read.ConnPool.QueryRowContext(context.WithoutCancel(ctx), selectChallengeSQL+column+` = $1`, value).Scan(
 		&c.ID, &c.Nonce, &c.Message, &address, &c.ChainID, &c.ClientID, &scopes, &redirect, &request, &issued, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, siwe.ErrChallengeNotFound
