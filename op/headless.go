@@ -238,7 +238,7 @@ func (s *Server) handleSubmitChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err, true)
 		return
 	}
-	ch, err := s.db.ChallengeByID(r.Context(), state)
+	ch, err := s.siwe.Challenge(r.Context(), state)
 	if errors.Is(err, siwe.ErrChallengeNotFound) {
 		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("unknown or expired state; ask for a new challenge"), true)
 		return

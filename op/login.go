@@ -229,7 +229,7 @@ func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeLoginError(w, r, errBadRequest("authRequestID, challengeId and signature are required"))
 		return
 	}
-	ch, err := s.db.ChallengeByID(r.Context(), req.ChallengeID)
+	ch, err := s.siwe.Challenge(r.Context(), req.ChallengeID)
 	if errors.Is(err, siwe.ErrChallengeNotFound) {
 		s.metrics.Login("browser", "rejected")
 		s.writeLoginError(w, r, oidc.ErrInvalidGrant().WithDescription("unknown challenge; ask for a new one"))

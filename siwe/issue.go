@@ -134,5 +134,6 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	if err := v.store.SaveChallenge(ctx, c); err != nil {
 		return nil, unavailable("challenge could not be stored", err)
 	}
+	v.recent.add(c)
 	return c, nil
 }

@@ -15,6 +15,7 @@ type memStore struct {
 	byID       map[string]*Challenge
 	used       map[string]bool
 	errSave    error
+	errByID    error
 	errByNonce error
 	errConsume error
 	errDelete  error
@@ -48,6 +49,9 @@ func (s *memStore) SaveChallenge(_ context.Context, c *Challenge) error {
 func (s *memStore) ChallengeByID(_ context.Context, id string) (*Challenge, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.errByID != nil {
+		return nil, s.errByID
+	}
 	c, ok := s.byID[id]
 	if !ok {
 		return nil, ErrChallengeNotFound

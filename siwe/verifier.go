@@ -28,6 +28,8 @@ type Verifier struct {
 	// back; at most maxRoundTrips of them.
 	roundTrips     sync.Map
 	roundTripCount atomic.Int64
+
+	recent recent // the challenges issued lately
 }
 
 // maxRoundTrips bounds the memory of statements known to round-trip.

@@ -100,7 +100,7 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 		// challenge's own, byte for byte, there is nothing to parse.
 		// Anything else is parsed in full, as below.
 		if nonce, ok := nonceLine(message); ok {
-			if found, err := v.store.ChallengeByNonce(ctx, nonce); err == nil && found != nil {
+			if found, err := v.challengeByNonce(ctx, nonce); err == nil && found != nil {
 				if msg, own = v.ownFields(message, found); own {
 					c = found
 				} else {
@@ -119,7 +119,7 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	case c == nil && hint != nil && hint.Nonce == msg.Nonce:
 		c = hint
 	case c == nil:
-		c, err = v.store.ChallengeByNonce(ctx, msg.Nonce)
+		c, err = v.challengeByNonce(ctx, msg.Nonce)
 	case c.Nonce != msg.Nonce:
 		return nil, invalidGrant("message nonce belongs to a different challenge")
 	}
