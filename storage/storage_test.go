@@ -177,24 +177,9 @@ func testChallenges(t *testing.T, db *storage.DB, c *clock) {
 func testChallengeRace(t *testing.T, db *storage.DB, c *clock) {
 	ctx := context.Background()
 	_ = db.SaveChallenge(ctx, newChallenge(c, "race", "nonce0000000race01"))
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := db.ConsumeChallenge(ctx, "race", c.Now())
-			if err == nil {
-				wins.Add(1)
-			} else if !errors.Is(err, siwe.ErrChallengeUsed) {
-				t.Errorf("consume: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d winners, want 1", wins.Load())
-	}
+	oneWins(t, 50, "consumptions", siwe.ErrChallengeUsed, func(int) error {
+		return db.ConsumeChallenge(ctx, "race", c.Now())
+	})
 }
 
 // headlessWrite is a headless sign-in's issuance: a new login and its
@@ -269,23 +254,32 @@ func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clock) {
 func testChallengeTokensRace(t *testing.T, db *storage.DB, c *clock) {
 	ctx := context.Background()
 	_ = db.SaveChallenge(ctx, newChallenge(c, "hl-race", "nonce00000hlrace01"))
+	oneWins(t, 30, "redemptions", siwe.ErrChallengeUsed, func(i int) error {
+		return db.CreateTokens(ctx, headlessWrite(c, "hl-race", "hl-race-"+strconv.Itoa(i)))
+	})
+}
+
+// oneWins runs attempt n times at once and requires exactly one to succeed
+// and every other to fail with lost.
+func oneWins(t *testing.T, n int, what string, lost error, attempt func(i int) error) {
+	t.Helper()
 	var wins atomic.Int32
 	var wg sync.WaitGroup
-	for i := range 30 {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := db.CreateTokens(ctx, headlessWrite(c, "hl-race", "hl-race-"+strconv.Itoa(i)))
+			err := attempt(i)
 			if err == nil {
 				wins.Add(1)
-			} else if !errors.Is(err, siwe.ErrChallengeUsed) {
-				t.Errorf("create: %v", err)
+			} else if !errors.Is(err, lost) {
+				t.Errorf("%s: %v", what, err)
 			}
 		}()
 	}
 	wg.Wait()
 	if wins.Load() != 1 {
-		t.Fatalf("%d redemptions won, want 1", wins.Load())
+		t.Fatalf("%d %s won, want 1", wins.Load(), what)
 	}
 }
 
@@ -357,24 +351,9 @@ func testCodeRace(t *testing.T, db *storage.DB, c *clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar-race")
 	_ = db.SaveAuthCode(ctx, "ar-race", "coderace", c.Now().Add(time.Minute))
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 30 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := db.CreateTokens(ctx, storage.TokenWrite{CodeOf: "ar-race", Access: token(c, "race-at-"+string(rune('a'+i)), storage.KindAccess, "login-ar-race", "ar-race", "")})
-			if err == nil {
-				wins.Add(1)
-			} else if !errors.Is(err, storage.ErrReused) {
-				t.Errorf("create: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d redemptions won, want 1", wins.Load())
-	}
+	oneWins(t, 30, "redemptions", storage.ErrReused, func(i int) error {
+		return db.CreateTokens(ctx, storage.TokenWrite{CodeOf: "ar-race", Access: token(c, "race-at-"+string(rune('a'+i)), storage.KindAccess, "login-ar-race", "ar-race", "")})
+	})
 }
 
 func testRefreshRotation(t *testing.T, db *storage.DB, c *clock) {
@@ -411,25 +390,10 @@ func testRefreshRace(t *testing.T, db *storage.DB, c *clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar-rr")
 	_ = db.CreateTokens(ctx, storage.TokenWrite{Access: token(c, "rr-at", storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), Refresh: token(c, "rr", storage.KindRefresh, "login-ar-rr", "ar-rr", "rr")})
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := string(rune('a' + i))
-			err := db.RotateRefreshToken(ctx, "rr", token(c, "rr-at-"+s, storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), token(c, "rr-"+s, storage.KindRefresh, "login-ar-rr", "ar-rr", "rr"))
-			if err == nil {
-				wins.Add(1)
-			} else if !errors.Is(err, storage.ErrReused) {
-				t.Errorf("rotate: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d rotations won, want 1", wins.Load())
-	}
+	oneWins(t, 20, "rotations", storage.ErrReused, func(i int) error {
+		s := string(rune('a' + i))
+		return db.RotateRefreshToken(ctx, "rr", token(c, "rr-at-"+s, storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), token(c, "rr-"+s, storage.KindRefresh, "login-ar-rr", "ar-rr", "rr"))
+	})
 }
 
 func testKeys(t *testing.T, db *storage.DB, c *clock) {
