@@ -85,8 +85,8 @@ func (db *DB) AuthRequestByID(ctx context.Context, id string) (*AuthRequest, err
 // unknown, expired or already completed.
 func (db *DB) CompleteAuthRequest(ctx context.Context, id string, l *Login) error {
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(loginToRow(l)).Error; err != nil {
-			return translate(err)
+		if err := db.insertLogin(ctx, tx.Statement.ConnPool, l); err != nil {
+			return err
 		}
 		res := tx.Model(&authRequestRow{}).
 			Where("id = ? AND login_id = '' AND expires_at > ?", id, db.nowMS()).
@@ -179,22 +179,6 @@ func (db *DB) withLogin(ctx context.Context, row *authRequestRow) (*AuthRequest,
 		a.Login = l
 	}
 	return a, nil
-}
-
-func loginToRow(l *Login) *loginRow {
-	return &loginRow{
-		ID:        l.ID,
-		Subject:   l.Subject,
-		Address:   l.Address,
-		ChainID:   l.ChainID,
-		Signer:    l.Signer,
-		Name:      l.Name,
-		Message:   l.Message,
-		Signature: l.Signature,
-		AMR:       nonNil(l.AMR),
-		AuthTime:  toMS(l.AuthTime),
-		ExpiresAt: toMS(l.ExpiresAt),
-	}
 }
 
 func rowToLogin(r *loginRow) *Login {

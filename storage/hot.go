@@ -18,8 +18,9 @@ import (
 // and store the login and its tokens) bypass gorm's statement builder and
 // reflection, which profiles showed at about a fifth of their cost; they run
 // on gorm's own pool, which keeps them prepared. Each is written once, with
-// $N placeholders, which PostgreSQL and SQLite both take. The columns are
-// those of the gorm models in models.go.
+// $N placeholders, which PostgreSQL and SQLite both take, and is the one way
+// its row is written (browser completions and refresh rotations use them
+// too). The columns are those of the gorm models in models.go.
 
 const (
 	insertChallengeSQL = `INSERT INTO challenges (id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at, used_at)
@@ -204,11 +205,21 @@ func (db *DB) writeTokens(ctx context.Context, p pool, w TokenWrite, nowMS int64
 		}
 	}
 	if w.Login != nil {
-		if _, err := db.exec(ctx, p, insertLoginSQL, loginValues(w.Login)...); err != nil {
+		if err := db.insertLogin(ctx, p, w.Login); err != nil {
 			return err
 		}
 	}
-	for _, t := range []*Token{w.Access, w.Refresh} {
+	return db.insertTokens(ctx, p, w.Access, w.Refresh)
+}
+
+func (db *DB) insertLogin(ctx context.Context, p pool, l *Login) error {
+	_, err := db.exec(ctx, p, insertLoginSQL, loginValues(l)...)
+	return err
+}
+
+// insertTokens stores the tokens that are not nil.
+func (db *DB) insertTokens(ctx context.Context, p pool, ts ...*Token) error {
+	for _, t := range ts {
 		if t == nil {
 			continue
 		}

@@ -98,7 +98,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, access, refr
 			reused = old.FamilyID
 			return ErrReused
 		}
-		return tx.Create([]*tokenRow{tokenToRow(access), tokenToRow(refresh)}).Error
+		return db.insertTokens(ctx, tx.Statement.ConnPool, access, refresh)
 	})
 	if err == ErrReused && reused != "" {
 		if rerr := db.RevokeFamily(ctx, reused); rerr != nil {
@@ -194,25 +194,6 @@ func (db *DB) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		return total, translate(res.Error)
 	}
 	return total + res.RowsAffected, nil
-}
-
-func tokenToRow(t *Token) *tokenRow {
-	return &tokenRow{
-		ID:             t.ID,
-		Kind:           t.Kind,
-		ClientID:       t.ClientID,
-		Subject:        t.Subject,
-		Audience:       nonNil(t.Audience),
-		Scopes:         nonNil(t.Scopes),
-		LoginID:        t.LoginID,
-		AuthRequestID:  t.AuthRequestID,
-		FamilyID:       t.FamilyID,
-		RefreshTokenID: t.RefreshTokenID,
-		CreatedAt:      toMS(t.CreatedAt),
-		ExpiresAt:      toMS(t.ExpiresAt),
-		UsedAt:         toMS(t.UsedAt),
-		RevokedAt:      toMS(t.RevokedAt),
-	}
 }
 
 func rowToToken(r *tokenRow) *Token {
