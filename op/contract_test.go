@@ -97,12 +97,7 @@ func wantTokens(t testing.TB, app *rp, resp *http.Response, tok map[string]any, 
 		t.Fatalf("token response = %v", tok)
 	}
 	at := verifyJWT(t, app, tok["access_token"].(string), clientID)
-	idt, err := app.verifier.Verify(app.ctx, tok["id_token"].(string))
-	if err != nil {
-		t.Fatalf("ID token does not verify: %v", err)
-	}
-	var id map[string]any
-	_ = idt.Claims(&id)
+	_, id := verifyIDToken(t, app, tok["id_token"].(string))
 	wantClaims(t, "access token", at, account, signer)
 	wantClaims(t, "ID token", id, account, signer)
 }
@@ -280,12 +275,7 @@ func TestContractWalletSignIn(t *testing.T) {
 			t.Fatalf("exchange: %v", err)
 		}
 		raw, _ := tok.Extra("id_token").(string)
-		idt, err := app.verifier.Verify(app.ctx, raw)
-		if err != nil {
-			t.Fatalf("ID token: %v", err)
-		}
-		var claims map[string]any
-		_ = idt.Claims(&claims)
+		_, claims := verifyIDToken(t, app, raw)
 		wantClaims(t, "ID token", claims, account, signer)
 		wantClaims(t, "access token", verifyJWT(t, app, tok.AccessToken, c.ID), account, signer)
 	}

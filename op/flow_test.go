@@ -85,14 +85,7 @@ func TestBrowserFlowEndToEnd(t *testing.T) {
 		t.Fatalf("exchange: %v", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	idt, err := app.verifier.Verify(app.ctx, raw)
-	if err != nil {
-		t.Fatalf("ID token does not verify against the JWKS: %v", err)
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		t.Fatal(err)
-	}
+	idt, claims := verifyIDToken(t, app, raw)
 	wantSub := "eip155:1:" + w.Address()
 	if idt.Subject != wantSub || idt.Nonce != "nonce-456" || idt.Issuer != ts.Issuer {
 		t.Fatalf("ID token sub=%q nonce=%q iss=%q", idt.Subject, idt.Nonce, idt.Issuer)
@@ -165,6 +158,21 @@ func TestBrowserFlowEndToEnd(t *testing.T) {
 
 // verifyJWT checks an access token's signature and audience with go-oidc's
 // key set, as a resource server would.
+// verifyIDToken verifies an ID token against the JWKS as the relying party
+// does and returns it with its claims.
+func verifyIDToken(t testing.TB, app *rp, raw string) (*oidc.IDToken, map[string]any) {
+	t.Helper()
+	idt, err := app.verifier.Verify(app.ctx, raw)
+	if err != nil {
+		t.Fatalf("ID token does not verify against the JWKS: %v", err)
+	}
+	var m map[string]any
+	if err := idt.Claims(&m); err != nil {
+		t.Fatal(err)
+	}
+	return idt, m
+}
+
 func verifyJWT(t testing.TB, app *rp, raw, clientID string) map[string]any {
 	t.Helper()
 	v := app.provider.Verifier(&oidc.Config{ClientID: clientID, SupportedSigningAlgs: []string{"RS256"}})

@@ -71,15 +71,10 @@ func TestDIMOHeadlessFlow(t *testing.T) {
 		t.Fatalf("token response = %v", tok)
 	}
 	app := newRP(t, ts, c.ID, secret)
-	idt, err := app.verifier.Verify(app.ctx, tok["id_token"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
+	idt, idClaims := verifyIDToken(t, app, tok["id_token"].(string))
 	if idt.Subject != "eip155:1:"+w.Address() {
 		t.Fatalf("sub = %s", idt.Subject)
 	}
-	var idClaims map[string]any
-	_ = idt.Claims(&idClaims)
 	if amr, _ := idClaims["amr"].([]any); len(amr) != 2 || amr[1] != "headless" {
 		t.Errorf("amr = %v", idClaims["amr"])
 	}
@@ -151,12 +146,7 @@ func TestJSONNonceVerifyFlow(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("verify: %d %v", resp.StatusCode, tok)
 		}
-		idt, err := app.verifier.Verify(app.ctx, tok["id_token"].(string))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var claims map[string]any
-		_ = idt.Claims(&claims)
+		idt, claims := verifyIDToken(t, app, tok["id_token"].(string))
 		if idt.Subject != "eip155:137:"+w.Address() || claims["siwe_message"] != msg || claims["preferred_username"] != w.Address() {
 			t.Fatalf("claims = %v", claims)
 		}
@@ -209,12 +199,7 @@ func TestLicenseClient(t *testing.T) {
 	if at["sub"] != "eip155:137:"+license || at["ethereum_address"] != license || at["signer"] != signer.Address() || at["aud"] == nil {
 		t.Fatalf("access token claims = %v", at)
 	}
-	idt, err := app.verifier.Verify(app.ctx, tok["id_token"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	_ = idt.Claims(&claims)
+	_, claims := verifyIDToken(t, app, tok["id_token"].(string))
 	if claims["signer"] != signer.Address() {
 		t.Fatalf("ID token signer = %v", claims["signer"])
 	}
