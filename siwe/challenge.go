@@ -49,8 +49,6 @@ type Store interface {
 	// unknown or expired at now), so that of two concurrent callers exactly one
 	// succeeds.
 	ConsumeChallenge(ctx context.Context, id string, now time.Time) error
-	// DeleteExpiredChallenges removes challenges that expired before the given time.
-	DeleteExpiredChallenges(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Store errors.

@@ -18,7 +18,6 @@ type memStore struct {
 	errByID    error
 	errByNonce error
 	errConsume error
-	errDelete  error
 	// foldNonce makes ChallengeByNonce ignore letter case, as a careless
 	// SQL collation would.
 	foldNonce bool
@@ -85,23 +84,6 @@ func (s *memStore) ConsumeChallenge(_ context.Context, id string, now time.Time)
 	}
 	s.used[id] = true
 	return nil
-}
-
-func (s *memStore) DeleteExpiredChallenges(_ context.Context, before time.Time) (int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.errDelete != nil {
-		return 0, s.errDelete
-	}
-	var n int64
-	for id, c := range s.byID {
-		if c.ExpiresAt.Before(before) {
-			delete(s.byID, id)
-			delete(s.used, id)
-			n++
-		}
-	}
-	return n, nil
 }
 
 func (s *memStore) isUsed(id string) bool {

@@ -106,15 +106,6 @@ func NewVerifier(cfg Config, store Store, opts ...Option) (*Verifier, error) {
 	return v, nil
 }
 
-// Sweep deletes the challenges that expired before now and returns how many it deleted.
-func (v *Verifier) Sweep(ctx context.Context) (int64, error) {
-	n, err := v.store.DeleteExpiredChallenges(ctx, v.now())
-	if err != nil {
-		return n, unavailable("expired challenges could not be deleted", err)
-	}
-	return n, nil
-}
-
 // Alphabets for random strings.
 const (
 	alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -804,26 +804,6 @@ func TestVerifyUsesSignatureChecker(t *testing.T) {
 	})
 }
 
-func TestSweep(t *testing.T) {
-	env := newTestEnv(t)
-	env.issue(t)
-	env.issue(t)
-	env.clock.Advance(DefaultLifetime + time.Second)
-	fresh := env.issue(t)
-
-	n, err := env.v.Sweep(context.Background())
-	if err != nil || n != 2 {
-		t.Fatalf("Sweep = %d, %v; want 2, nil", n, err)
-	}
-	if _, err := env.store.ChallengeByID(context.Background(), fresh.ID); err != nil {
-		t.Errorf("Sweep deleted an unexpired challenge: %v", err)
-	}
-
-	env.store.errDelete = errors.New("database is locked")
-	_, err = env.v.Sweep(context.Background())
-	wantError(t, err, CodeUnavailable, "could not be deleted")
-}
-
 func TestErrorText(t *testing.T) {
 	cause := errors.New("boom")
 	e := &Error{Code: CodeUnavailable, Description: "challenge store is unavailable", Err: cause}

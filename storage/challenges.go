@@ -29,9 +29,3 @@ func (db *DB) ChallengeByNonce(ctx context.Context, nonce string) (*siwe.Challen
 func (db *DB) ConsumeChallenge(ctx context.Context, id string, now time.Time) error {
 	return db.consumeChallengeOn(ctx, db.gorm.ConnPool, id, now.UnixMilli())
 }
-
-// DeleteExpiredChallenges removes challenges that expired before the given time.
-func (db *DB) DeleteExpiredChallenges(ctx context.Context, before time.Time) (int64, error) {
-	res := db.gorm.WithContext(ctx).Where("expires_at < ?", before.UnixMilli()).Delete(&challengeRow{})
-	return res.RowsAffected, translate(res.Error)
-}

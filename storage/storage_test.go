@@ -168,9 +168,14 @@ func testChallenges(t *testing.T, db *storage.DB, c *clock) {
 	if err := db.ConsumeChallenge(ctx, "ch2", late.ExpiresAt); !errors.Is(err, siwe.ErrChallengeUsed) {
 		t.Fatalf("consume at expiry: %v", err)
 	}
-	n, err := db.DeleteExpiredChallenges(ctx, late.ExpiresAt.Add(time.Second))
+	n, err := db.Sweep(ctx, late.ExpiresAt.Add(time.Second))
 	if err != nil || n < 2 {
-		t.Fatalf("delete expired: %d %v", n, err)
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	for _, id := range []string{"ch1", "ch2"} {
+		if _, err := db.ChallengeByID(ctx, id); !errors.Is(err, siwe.ErrChallengeNotFound) {
+			t.Fatalf("expired challenge %s after the sweep: %v", id, err)
+		}
 	}
 }
 

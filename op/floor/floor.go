@@ -4,19 +4,9 @@
 package floor
 
 import (
-	"runtime"
 	"syscall"
 	"time"
 )
-
-// PerLogin is the CPU time of one login's unavoidable cryptography, run on
-// every core at once as a loaded server runs it (two hyperthreads of one
-// core are slower together than one alone); the median of several rounds.
-func PerLogin() time.Duration {
-	c := newCryptoInputs()
-	runtime.GC()
-	return c.perLogin(5, 8)
-}
 
 // ProcessCPU is this process's user and system CPU time.
 func ProcessCPU() time.Duration {
