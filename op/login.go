@@ -285,7 +285,7 @@ func (s *Server) newLogin(ctx context.Context, res *siwe.Result, amr []string) *
 		name = n
 	}
 	return &storage.Login{
-		ID:        randomID(18),
+		ID:        siwe.OrderedID(now, randomID(18)),
 		Name:      name,
 		Subject:   Subject(res.ChainID, res.Address),
 		Address:   res.Address.Hex(),

@@ -202,7 +202,7 @@ func (s *store) newAccessToken(ctx context.Context, r loginRequest) (*storage.To
 	}
 	now := s.now()
 	return &storage.Token{
-		ID:            randomID(18),
+		ID:            siwe.OrderedID(now, randomID(18)),
 		Kind:          storage.KindAccess,
 		ClientID:      r.GetClientID(),
 		Subject:       r.GetSubject(),

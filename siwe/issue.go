@@ -17,7 +17,8 @@ const (
 	// nonceLength is the nonce's length in alphanumerics (about 143 bits); the
 	// SPEC asks for at least 16, EIP-4361 for at least 8.
 	nonceLength = 24
-	// idLength is the challenge ID's length in URL-safe characters (192 bits).
+	// idLength is the length of the challenge ID's random part, in URL-safe
+	// characters (192 bits); OrderedID puts the time before it.
 	idLength = 32
 )
 
@@ -73,7 +74,7 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	if err != nil {
 		return nil, unavailable("challenge could not be created", err)
 	}
-	id, err := v.randomString(idLength, urlSafe)
+	random, err := v.randomString(idLength, urlSafe)
 	if err != nil {
 		return nil, unavailable("challenge could not be created", err)
 	}
@@ -81,6 +82,7 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	// EIP-4361: Issued At and Expiration Time are RFC 3339 date-times; we
 	// write UTC with millisecond precision and store exactly those instants.
 	issuedAt := v.now().UTC().Truncate(time.Millisecond)
+	id := OrderedID(issuedAt, random)
 	expiresAt := issuedAt.Add(v.cfg.Lifetime)
 	const layout = "2006-01-02T15:04:05.000Z07:00"
 	options := map[string]any{

@@ -58,8 +58,9 @@ func TestIssue(t *testing.T) {
 	if !alphanumericNonce.MatchString(c.Nonce) {
 		t.Errorf("nonce %q is not >= 16 alphanumerics", c.Nonce)
 	}
-	if !regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`).MatchString(c.ID) || c.ID == c.Nonce {
-		t.Errorf("ID %q is not 32 URL-safe characters distinct from the nonce", c.ID)
+	prefix := OrderedID(wantIssued, "")
+	if random, ok := strings.CutPrefix(c.ID, prefix); !ok || !regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`).MatchString(random) || random == c.Nonce {
+		t.Errorf("ID %q is not the time prefix %q and 32 URL-safe characters distinct from the nonce", c.ID, prefix)
 	}
 	if !c.IssuedAt.Equal(wantIssued) || !c.ExpiresAt.Equal(wantExpires) {
 		t.Errorf("IssuedAt, ExpiresAt = %v, %v; want %v, %v", c.IssuedAt, c.ExpiresAt, wantIssued, wantExpires)

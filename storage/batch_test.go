@@ -14,7 +14,7 @@ import (
 	"github.com/signet-id/signet/siwe"
 )
 
-func openSQLite(t *testing.T) (*DB, string) {
+func openSQLite(t testing.TB) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "signet.db")
 	db, err := Open(context.Background(), "sqlite:"+path)
