@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,33 @@ func TestCheckpointsKeepTheWALSmall(t *testing.T) {
 			t.Fatalf("WAL is still %d bytes; it is not being checkpointed", st.Size())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The indexes on the tokens' authorization request and refresh family
+// leave out headless tokens (which have neither), and the queries use them.
+func TestTokenQueriesUsePartialIndexes(t *testing.T) {
+	db, _ := openSQLite(t)
+	for _, q := range []struct{ sql, index string }{
+		{"SELECT id FROM tokens WHERE auth_request_id = 'x' AND auth_request_id <> ''", "idx_tokens_auth_request_id"},
+		{"SELECT id FROM tokens WHERE family_id = 'x' AND family_id <> ''", "idx_tokens_family_id"},
+	} {
+		var plan []struct {
+			ID, Parent, Notused int
+			Detail              string
+		}
+		if err := db.gorm.Raw("EXPLAIN QUERY PLAN " + q.sql).Scan(&plan).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(plan) != 1 || !strings.Contains(plan[0].Detail, "USING INDEX "+q.index) {
+			t.Errorf("%s: plan %+v, want it to use %s", q.sql, plan, q.index)
+		}
+		var def string
+		if err := db.gorm.Raw("SELECT sql FROM sqlite_master WHERE name = ?", q.index).Scan(&def).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(def, "WHERE") {
+			t.Errorf("%s is not partial: %s", q.index, def)
+		}
 	}
 }

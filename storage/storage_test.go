@@ -203,6 +203,17 @@ func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clock) {
 	if _, err := db.TokenByID(ctx, "at-hl1-a"); err != nil {
 		t.Fatalf("token of the first redemption: %v", err)
 	}
+	// A headless token has no authorization request and no refresh family:
+	// revoking "the tokens of" an empty one revokes nothing.
+	if err := db.RevokeFamily(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeAuthRequestTokens(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := db.TokenByID(ctx, "at-hl1-a"); err != nil || !tok.RevokedAt.IsZero() {
+		t.Fatalf("headless token after revoking an empty family and request: %+v, %v", tok, err)
+	}
 	// Second redemption: refused, and nothing of it stored.
 	if err := db.CreateTokens(ctx, headlessWrite(c, "hl1", "hl1-b")); !errors.Is(err, siwe.ErrChallengeUsed) {
 		t.Fatalf("second redemption: %v", err)

@@ -138,7 +138,7 @@ func (db *DB) RevokeToken(ctx context.Context, id string) error {
 
 // RevokeFamily revokes every token of a refresh family.
 func (db *DB) RevokeFamily(ctx context.Context, familyID string) error {
-	return db.revokeWhere(ctx, "family_id = ?", familyID)
+	return db.revokeWhere(ctx, "family_id = ? AND family_id <> ''", familyID)
 }
 
 // RevokeAuthRequestTokens revokes every token issued from one authorization
@@ -146,15 +146,15 @@ func (db *DB) RevokeFamily(ctx context.Context, familyID string) error {
 func (db *DB) RevokeAuthRequestTokens(ctx context.Context, authRequestID string) error {
 	var families []string
 	if err := db.gorm.WithContext(ctx).Model(&tokenRow{}).
-		Where("auth_request_id = ? AND family_id <> ''", authRequestID).
+		Where("auth_request_id = ? AND auth_request_id <> '' AND family_id <> ''", authRequestID).
 		Distinct().Pluck("family_id", &families).Error; err != nil {
 		return err
 	}
-	if err := db.revokeWhere(ctx, "auth_request_id = ?", authRequestID); err != nil {
+	if err := db.revokeWhere(ctx, "auth_request_id = ? AND auth_request_id <> ''", authRequestID); err != nil {
 		return err
 	}
 	if len(families) > 0 {
-		return db.revokeWhere(ctx, "family_id IN ?", families)
+		return db.revokeWhere(ctx, "family_id IN ? AND family_id <> ''", families)
 	}
 	return nil
 }
