@@ -7,7 +7,8 @@ package op_test
 // Each login costs at least two RSA-2048 signatures (ID token and JWT access
 // token) and one secp256k1 recovery; BenchmarkFloor measures those, and the
 // login benchmarks report "floor/cpu": the floor per login divided by the
-// CPU time the machine (server, load generator, database) spent per login.
+// CPU time the server and its database spent per login, and
+// "floor/all-cpu", which counts the load generator (see load_test.go) too.
 
 import (
 	"crypto"
@@ -18,7 +19,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +28,6 @@ import (
 	"time"
 
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
-	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/op"
@@ -91,55 +90,6 @@ func benchServer(b *testing.B, dsn string) *testServer {
 	return newTestServerDSN(b, dsn, nil, func(c *op.Config) { c.RateLimits = op.RateLimits{} })
 }
 
-// runLogins runs b.N logins over the given number of concurrent clients and
-// reports throughput, latency percentiles and the floor ratio.
-func runLogins(b *testing.B, clientsN int, login func(worker int) error) {
-	sampler := floor.StartSampler(floorEvery, cpuTime)
-	b.ResetTimer()
-	var next atomic.Int64
-	lat := make([][]time.Duration, clientsN)
-	var wg sync.WaitGroup
-	cpu0, wall0 := cpuTime(), time.Now()
-	for w := range clientsN {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				sampler.Enter()
-				t0 := time.Now()
-				err := login(w)
-				lat[w] = append(lat[w], time.Since(t0))
-				sampler.Leave()
-				if err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	wall, cpu := time.Since(wall0), cpuTime()-cpu0
-	b.StopTimer()
-	fl, pausedWall, pausedCPU := sampler.Stop()
-	wall -= pausedWall
-	cpu -= pausedCPU
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	if len(all) == 0 {
-		return
-	}
-	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) / 1000 }
-	b.ReportMetric(float64(len(all))/wall.Seconds(), "logins/s")
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	perLogin := cpu / time.Duration(len(all))
-	b.ReportMetric(float64(perLogin.Microseconds())/1000, "cpu-ms/login")
-	b.ReportMetric(float64(fl.Microseconds())/1000, "floor-ms/login")
-	b.ReportMetric(float64(fl)/float64(perLogin), "floor/cpu")
-	b.ReportMetric(maxRSSMB(), "maxrss-MB")
-	b.ReportMetric(0, "ns/op")
-}
-
 func benchBackends(b *testing.B, f func(b *testing.B, dsn string)) {
 	b.Run("sqlite", func(b *testing.B) { f(b, storagetest.SQLiteDSN(b)) })
 	b.Run("postgres", func(b *testing.B) { f(b, storagetest.PostgresDSN(b)) })
@@ -153,15 +103,7 @@ func BenchmarkHeadlessLogin(b *testing.B) {
 		c, _ := ts.addClient(b, clients.Params{RedirectURIs: []string{dimoDomain}})
 		for _, n := range []int{1, 8} {
 			b.Run(clientsLabel(n), func(b *testing.B) {
-				wallets := make([]*wallet, n)
-				httpc := make([]*http.Client, n)
-				for i := range wallets {
-					wallets[i] = newWallet(b)
-					httpc[i] = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-				}
-				runLogins(b, n, func(w int) error {
-					return headlessLogin(b, ts, httpc[w], c.ID, wallets[w])
-				})
+				runLoad(b, loadSpec{Flow: "headless", Issuer: ts.Issuer, ClientID: c.ID, Clients: n})
 			})
 		}
 	})
@@ -174,7 +116,7 @@ func clientsLabel(n int) string {
 	return "clients=8"
 }
 
-func headlessLogin(b *testing.B, ts *testServer, hc *http.Client, clientID string, w *wallet) error {
+func headlessLogin(b testing.TB, ts *testServer, hc *http.Client, clientID string, w *wallet) error {
 	q := url.Values{"client_id": {clientID}, "domain": {dimoDomain}, "scope": {"openid"}, "response_type": {"code"}, "address": {w.Address()}}
 	resp, err := hc.Post(ts.Issuer+"/auth/web3/generate_challenge?"+q.Encode(), "", nil)
 	if err != nil {
@@ -200,21 +142,9 @@ func BenchmarkBrowserLogin(b *testing.B) {
 	benchBackends(b, func(b *testing.B, dsn string) {
 		ts := benchServer(b, dsn)
 		c, secret := ts.addClient(b, clients.Params{RedirectURIs: []string{testRedirect}})
-		app := newRP(b, ts, c.ID, secret)
 		for _, n := range []int{1, 8} {
 			b.Run(clientsLabel(n), func(b *testing.B) {
-				wallets := make([]*wallet, n)
-				for i := range wallets {
-					wallets[i] = newWallet(b)
-				}
-				runLogins(b, n, func(w int) error {
-					verifier := oauth2.GenerateVerifier()
-					br := browser()
-					id := authorize(b, ts, br, app.config.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
-					cb := signIn(b, ts, br, id, wallets[w])
-					_, err := app.config.Exchange(app.ctx, cb.Query().Get("code"), oauth2.VerifierOption(verifier))
-					return err
-				})
+				runLoad(b, loadSpec{Flow: "browser", Issuer: ts.Issuer, ClientID: c.ID, Secret: secret, Clients: n})
 			})
 		}
 	})

@@ -23,7 +23,8 @@ import (
 // time and CPU of its own measurements are kept out of the run's figures.
 type Sampler struct {
 	gate  sync.RWMutex
-	clock func() time.Duration // the CPU clock the run is measured with
+	pause func() (resume func()) // stops a load that runs elsewhere; nil: the gate
+	clock func() time.Duration   // the CPU clock the run is measured with
 	stop  chan struct{}
 	done  chan struct{}
 
@@ -38,7 +39,15 @@ type Sampler struct {
 // cpu is the clock the run's CPU is read from (machine-wide or a process's),
 // so that the measurements' own CPU can be taken out of it.
 func StartSampler(every time.Duration, cpu func() time.Duration) *Sampler {
-	s := &Sampler{clock: cpu, stop: make(chan struct{}), done: make(chan struct{}), crypto: newCryptoInputs()}
+	return StartSamplerPausing(every, cpu, nil)
+}
+
+// StartSamplerPausing is StartSampler for a load that runs elsewhere (in
+// another process, say): pause stops it once the logins in progress have
+// finished, and returns the function that lets it go on. A nil pause means
+// the load brackets its logins with Enter and Leave.
+func StartSamplerPausing(every time.Duration, cpu func() time.Duration, pause func() (resume func())) *Sampler {
+	s := &Sampler{clock: cpu, pause: pause, stop: make(chan struct{}), done: make(chan struct{}), crypto: newCryptoInputs()}
 	s.sample()
 	go func() {
 		defer close(s.done)
@@ -64,8 +73,12 @@ func (s *Sampler) Leave() { s.gate.RUnlock() }
 
 // sample stops the load, measures, and lets it go on.
 func (s *Sampler) sample() {
-	s.gate.Lock()
-	defer s.gate.Unlock()
+	if s.pause != nil {
+		defer s.pause()()
+	} else {
+		s.gate.Lock()
+		defer s.gate.Unlock()
+	}
 	cpu0, wall0 := s.clock(), time.Now()
 	s.samples = append(s.samples, s.crypto.perLogin(3, 4))
 	s.pausedCPU += s.clock() - cpu0
