@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +154,54 @@ func TestTokenQueriesUsePartialIndexes(t *testing.T) {
 		if !strings.Contains(def, "WHERE") {
 			t.Errorf("%s is not partial: %s", q.index, def)
 		}
+	}
+}
+
+// While requests are in progress (Expect), the writer waits for their
+// writes and commits them in one transaction; it stops waiting as soon as
+// every request in progress has written. (The delay is an hour here: a
+// writer that waited out its delay would hang the test.)
+func TestExpectedWritesShareATransaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signet.db")
+	db, err := Open(context.Background(), "sqlite:"+path, func(db *DB) { db.commitDelay = time.Hour })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	before := db.batch.batches.Load()
+	const n = 4
+	var wg sync.WaitGroup
+	dones := make([]func(), n)
+	for i := range n {
+		dones[i] = db.Expect()
+	}
+	for i, done := range dones {
+		if i > 0 {
+			time.Sleep(20 * time.Millisecond) // the first write is queued well before the others
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer done()
+			if err := db.SaveChallenge(ctx, testChallenge("together"+strconv.Itoa(i))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := db.batch.batches.Load() - before; got != 1 {
+		t.Errorf("%d concurrent expected writes took %d transactions, want 1", n, got)
+	}
+
+	// A lone request does not wait: nobody could join it.
+	done := db.Expect()
+	if err := db.SaveChallenge(ctx, testChallenge("alone")); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	// Nor does a write outside any request.
+	if err := db.SaveChallenge(ctx, testChallenge("outside")); err != nil {
+		t.Fatal(err)
 	}
 }

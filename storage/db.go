@@ -39,6 +39,8 @@ type DB struct {
 	driver  string
 	now     func() time.Time
 	onError func(error)
+	// commitDelay replaces the batcher's in tests.
+	commitDelay time.Duration
 
 	// batch queues SQLite's sign-in writes for group commit; nil on PostgreSQL.
 	batch *batcher
