@@ -69,7 +69,7 @@ func saveChallenge(ctx context.Context, db *DB, c *siwe.Challenge) error {
 	args := []any{c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
 		c.RedirectURI, c.AuthRequestID, toMS(c.IssuedAt), toMS(c.ExpiresAt)}
 	if db.batch == nil {
-		_, err := db.exec(ctx, db.gorm.ConnPool, insertChallengeSQL, args...)
+		_, err := db.exec(ctx, db.lazy.ConnPool, insertChallengeSQL, args...)
 		return err
 	}
 	return db.write(ctx, func(ctx context.Context, p pool) error {
