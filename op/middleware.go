@@ -70,7 +70,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		ctx := withClientMemo(context.WithValue(r.Context(), requestIDKey, id))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
-		defer s.db.Expect()() // lets SQLite's writer gather concurrent writes
+		if r.Method == http.MethodPost { // what writes sign-ins and tokens
+			defer s.db.Expect()() // lets SQLite's writer gather concurrent writes
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				s.log.ErrorContext(ctx, "panic", "request_id", id, "panic", v)
