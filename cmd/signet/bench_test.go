@@ -58,12 +58,13 @@ func BenchmarkServeMemory(b *testing.B) {
 		keys[i], _ = crypto.GenerateKey()
 	}
 	serverCPU := func() time.Duration { return processCPU(b, p.cmd.Process.Pid) }
-	sampler := floor.StartSampler(500*time.Millisecond, serverCPU)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	cpu0 := serverCPU()
 	b.ResetTimer()
-	start := time.Now()
+	// The sampler's first measurement is inside the run's window, as
+	// are the pauses and CPU taken out of it below.
+	cpu0, start := serverCPU(), time.Now()
+	sampler := floor.StartSampler(500*time.Millisecond, serverCPU)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
