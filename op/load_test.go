@@ -8,7 +8,7 @@ package op_test
 // The child runs the logins and reads commands on stdin: "pause" waits for
 // the logins in progress to end and holds the next ones, answering "paused"
 // on stdout; "resume" lets them go on. At the end it writes one line,
-// "done" and a JSON loadReport.
+// "done" and a JSON loadReport. It exits when its stdin closes.
 
 import (
 	"bufio"
@@ -54,6 +54,8 @@ type loadReport struct {
 
 // loadFailure is how a helper's Fatal ends one of the child's logins.
 type loadFailure struct{ msg string }
+
+func (f loadFailure) Error() string { return f.msg }
 
 // loadTB lets the tests' helpers run in the child, which has no testing.T:
 // a failure ends the login with a loadFailure. Only the methods the login
@@ -133,6 +135,9 @@ func generateLoad(spec loadSpec, say func(string)) (rep loadReport) {
 				gate.Unlock()
 			}
 		}
+		// The parent closes stdin once it has the report, or has died:
+		// either way, there is nobody to work for.
+		os.Exit(0)
 	}()
 
 	var next atomic.Int64
@@ -148,12 +153,16 @@ func generateLoad(spec loadSpec, say func(string)) (rep loadReport) {
 					errs[w] = fmt.Sprint(r)
 				}
 			}()
-			for next.Add(1) <= int64(spec.Logins) {
+			one := func() (time.Duration, error) {
 				gate.RLock()
+				defer gate.RUnlock() // also when a helper fails the login
 				t0 := time.Now()
 				err := logins[w]()
-				lat[w] = append(lat[w], time.Since(t0))
-				gate.RUnlock()
+				return time.Since(t0), err
+			}
+			for next.Add(1) <= int64(spec.Logins) {
+				d, err := one()
+				lat[w] = append(lat[w], d)
 				if err != nil {
 					errs[w] = err.Error()
 					return
