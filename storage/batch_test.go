@@ -205,3 +205,32 @@ func TestExpectedWritesShareATransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The sweep of logins holds SQLite's write connection: neither of its
+// subqueries may scan a table once per login.
+func TestSweepOfLoginsScansNoTablePerLogin(t *testing.T) {
+	db, _ := openSQLite(t)
+	var plan []struct {
+		ID, Parent, Notused int
+		Detail              string
+	}
+	if err := db.gorm.Raw("EXPLAIN QUERY PLAN DELETE FROM logins WHERE "+sweepLoginsWhere, 0).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	correlated := map[int]bool{} // IDs of the plan's correlated subqueries
+	var tokensByIndex bool
+	for _, step := range plan {
+		if strings.HasPrefix(step.Detail, "CORRELATED") {
+			correlated[step.ID] = true
+		}
+		if strings.Contains(step.Detail, "tokens USING") && strings.Contains(step.Detail, "INDEX idx_tokens_login_id") {
+			tokensByIndex = true
+		}
+		if correlated[step.Parent] && strings.HasPrefix(step.Detail, "SCAN") {
+			t.Errorf("a correlated subquery scans a table: %+v", plan)
+		}
+	}
+	if !tokensByIndex {
+		t.Errorf("the tokens subquery does not use idx_tokens_login_id: %+v", plan)
+	}
+}

@@ -91,7 +91,7 @@ type tokenRow struct {
 	Subject        string   `gorm:"size:128;not null;index:idx_tokens_subject_client,priority:1"`
 	Audience       []string `gorm:"serializer:json;type:text"`
 	Scopes         []string `gorm:"serializer:json;type:text"`
-	LoginID        string   `gorm:"size:64;not null"`
+	LoginID        string   `gorm:"size:64;not null;index"`
 	AuthRequestID  string   `gorm:"size:64;index:,where:auth_request_id <> ''"`
 	FamilyID       string   `gorm:"size:64;index:,where:family_id <> ''"`
 	RefreshTokenID string   `gorm:"size:64"`

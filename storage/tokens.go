@@ -171,6 +171,15 @@ func (db *DB) revokeWhere(ctx context.Context, cond string, args ...any) error {
 		Update("revoked_at", db.nowMS()).Error
 }
 
+// sweepLoginsWhere picks the expired logins that nothing refers to any
+// more. Each runs on SQLite's one write connection, so neither subquery may
+// scan a table per login: the tokens one probes tokens' login_id index, and
+// the auth_requests one (a small table: requests expire in minutes) is read
+// once into a list. Scanning both per login took 45 s for 3,000 logins
+// beside 100,000 tokens, with every sign-in waiting; now it takes 60 ms.
+const sweepLoginsWhere = "expires_at < ? AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.login_id = logins.id)" +
+	" AND id NOT IN (SELECT login_id FROM auth_requests WHERE login_id IS NOT NULL)"
+
 // Sweep deletes what can no longer be used: expired challenges, auth
 // requests, tokens and the logins no token refers to.
 func (db *DB) Sweep(ctx context.Context, now time.Time) (int64, error) {
@@ -187,9 +196,7 @@ func (db *DB) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		}
 		total += res.RowsAffected
 	}
-	res := db.gorm.WithContext(ctx).
-		Where("expires_at < ? AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.login_id = logins.id) AND NOT EXISTS (SELECT 1 FROM auth_requests WHERE auth_requests.login_id = logins.id)", ms).
-		Delete(&loginRow{})
+	res := db.gorm.WithContext(ctx).Where(sweepLoginsWhere, ms).Delete(&loginRow{})
 	if res.Error != nil {
 		return total, translate(res.Error)
 	}
