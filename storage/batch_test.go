@@ -234,3 +234,41 @@ func TestSweepOfLoginsScansNoTablePerLogin(t *testing.T) {
 		t.Errorf("the tokens subquery does not use idx_tokens_login_id: %+v", plan)
 	}
 }
+
+// A sweep deletes in chunks, and deletes everything expired however many
+// chunks that takes.
+func TestSweepDeletesInChunks(t *testing.T) {
+	db, _ := openSQLite(t)
+	ctx := context.Background()
+	now := time.Now()
+	past := now.Add(-time.Minute)
+	const n = 2*sweepChunk + 7
+	tx := db.gorm.Begin()
+	for i := range n {
+		id := strconv.Itoa(i)
+		tx.Exec(insertChallengeSQL, "c"+id, "nonce"+id+"0000000000000000", "m", "0xB2", 1, "app", "[]", "", "", toMS(past), toMS(past))
+		tx.Exec(insertLoginSQL, "l"+id, "s", "a", 1, "", "", "m", "s", "[]", toMS(past), toMS(past))
+		tx.Exec(insertTokenSQL, "t"+id, KindAccess, "app", "s", "[]", "[]", "l"+id, "", "", "", toMS(past), toMS(past), 0, 0)
+	}
+	// One live token keeps its (expired) login.
+	tx.Exec(insertTokenSQL, "live", KindAccess, "app", "s", "[]", "[]", "l0", "", "", "", toMS(now), toMS(now.Add(time.Hour)), 0, 0)
+	if err := tx.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	swept, err := db.Sweep(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(3*n - 1); swept != want {
+		t.Errorf("swept %d rows, want %d", swept, want)
+	}
+	for table, want := range map[string]int64{"challenges": 0, "logins": 1, "tokens": 1} {
+		var left int64
+		if err := db.gorm.Table(table).Count(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if left != want {
+			t.Errorf("%s: %d rows left, want %d", table, left, want)
+		}
+	}
+}
