@@ -26,7 +26,7 @@ import (
 // cryptographic floor (two RSA-2048 signatures and one recovery, measured
 // throughout this run): the load generator's CPU is not counted here.
 //
-//	go test -run '^$' -bench ServeMemory -benchtime 15000x ./cmd/signet/   # about a minute
+//	go test -run '^$' -bench ServeMemory -benchtime 40000x ./cmd/signet/   # over a minute
 func BenchmarkServeMemory(b *testing.B) {
 	addr := freePort(b)
 	issuer := "http://" + addr
