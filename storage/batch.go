@@ -170,7 +170,6 @@ var errRetryBatch = errors.New("storage: a batched write failed; retry the batch
 // unless optimistic, and returns the transaction's error (nil when it
 // committed), or errRetryBatch when an optimistic run had a job fail.
 func (db *DB) runJobs(batch []*writeJob, results []error, optimistic bool) error {
-	var ran int // jobs run, not skipped
 	err := db.gorm.Transaction(func(tx *gorm.DB) error {
 		p := tx.Statement.ConnPool
 		for i, j := range batch {
@@ -178,7 +177,6 @@ func (db *DB) runJobs(batch []*writeJob, results []error, optimistic bool) error
 				results[i] = err
 				continue
 			}
-			ran++
 			if optimistic {
 				if results[i] = j.fn(context.WithoutCancel(j.ctx), p); results[i] != nil {
 					return errRetryBatch
@@ -206,7 +204,7 @@ func (db *DB) runJobs(batch []*writeJob, results []error, optimistic bool) error
 	switch {
 	case err == nil, errors.Is(err, errRetryBatch):
 		return err
-	case ran == 1 && len(batch) == 1 && err == results[0]:
+	case len(batch) == 1 && err == results[0]:
 		return nil // the one job's own error, which results already carries
 	default:
 		return db.failed(err) // the transaction itself failed

@@ -214,7 +214,7 @@ func TestSweepOfLoginsScansNoTablePerLogin(t *testing.T) {
 		ID, Parent, Notused int
 		Detail              string
 	}
-	if err := db.gorm.Raw("EXPLAIN QUERY PLAN DELETE FROM logins WHERE "+sweepLoginsWhere, 0).Scan(&plan).Error; err != nil {
+	if err := db.gorm.Raw("EXPLAIN QUERY PLAN "+sweepStatement("logins", sweepLoginsWhere), 0).Scan(&plan).Error; err != nil {
 		t.Fatal(err)
 	}
 	correlated := map[int]bool{} // IDs of the plan's correlated subqueries

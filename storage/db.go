@@ -144,29 +144,46 @@ func (db *DB) openLazy(ctx context.Context, dsn string, cfg *gorm.Config) error 
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	l, err := gorm.Open(postgres.Open(dsn+sep+"synchronous_commit=off"), cfg)
+	l, err := db.openPool(postgres.Open(dsn+sep+"synchronous_commit=off"), cfg, 8)
 	if err != nil {
 		return fmt.Errorf("open postgres database: %w", err)
 	}
-	sqlDB, err := l.DB()
-	if err != nil {
-		return err
-	}
-	sqlDB.SetMaxOpenConns(8)
-	sqlDB.SetMaxIdleConns(8)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = sqlDB.Close()
+	if err := l.WithContext(ctx).Exec("SELECT 1").Error; err != nil {
+		db.closePool(l)
 		return fmt.Errorf("connect to postgres database: %w", err)
-	}
-	if db.onError != nil {
-		if err := registerErrorHook(l, db.onError); err != nil {
-			_ = sqlDB.Close()
-			return err
-		}
 	}
 	db.lazy = l
 	return nil
+}
+
+// openPool opens a second pool of at most size connections beside the main
+// one, with the same error hook.
+func (db *DB) openPool(d gorm.Dialector, cfg *gorm.Config, size int) (*gorm.DB, error) {
+	g, err := gorm.Open(d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(size)
+	sqlDB.SetMaxIdleConns(size)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if db.onError != nil {
+		if err := registerErrorHook(g, db.onError); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// closePool closes a pool opened by openPool.
+func (db *DB) closePool(g *gorm.DB) {
+	if sqlDB, err := g.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
 }
 
 // checkpointEvery is how often SQLite's WAL is copied back into the
@@ -201,21 +218,9 @@ func (db *DB) startCheckpoints() {
 
 // openReaders opens SQLite's read pool on the same file.
 func (db *DB) openReaders(d gorm.Dialector, cfg *gorm.Config) error {
-	r, err := gorm.Open(sqlite.Open(d.(*sqlite.Dialector).DSN), cfg)
+	r, err := db.openPool(sqlite.Open(d.(*sqlite.Dialector).DSN), cfg, 4)
 	if err != nil {
 		return err
-	}
-	sqlDB, err := r.DB()
-	if err != nil {
-		return err
-	}
-	sqlDB.SetMaxOpenConns(4)
-	sqlDB.SetMaxIdleConns(4)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if db.onError != nil {
-		if err := registerErrorHook(r, db.onError); err != nil {
-			return err
-		}
 	}
 	db.read = r
 	return nil
@@ -279,9 +284,7 @@ func (db *DB) Close() error {
 	})
 	for _, other := range []*gorm.DB{db.read, db.lazy} {
 		if other != nil && other != db.gorm {
-			if o, err := other.DB(); err == nil {
-				_ = o.Close()
-			}
+			db.closePool(other)
 		}
 	}
 	sqlDB, err := db.gorm.DB()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"github.com/signet-id/signet/storage/storagetest"
 )
 
@@ -16,12 +18,12 @@ func TestPostgresStoresChallengesWithAsynchronousCommit(t *testing.T) {
 	}
 	defer db.Close()
 	for _, c := range []struct {
-		pool *DB
+		pool *gorm.DB
 		name string
 		want string
-	}{{&DB{gorm: db.lazy}, "challenge pool", "off"}, {db, "main pool", "on"}} {
+	}{{db.lazy, "challenge pool", "off"}, {db.gorm, "main pool", "on"}} {
 		var got string
-		if err := c.pool.gorm.Raw("SHOW synchronous_commit").Scan(&got).Error; err != nil {
+		if err := c.pool.Raw("SHOW synchronous_commit").Scan(&got).Error; err != nil {
 			t.Fatal(err)
 		}
 		if got != c.want {

@@ -187,6 +187,12 @@ const sweepLoginsWhere = "expires_at < ? AND NOT EXISTS (SELECT 1 FROM tokens WH
 // 0.4 s) never stalls them for more than a few milliseconds.
 const sweepChunk = 1000
 
+// sweepStatement deletes up to sweepChunk rows of table that match where.
+func sweepStatement(table, where string) string {
+	return "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table + " WHERE " + where +
+		" LIMIT " + strconv.Itoa(sweepChunk) + ")"
+}
+
 // Sweep deletes what can no longer be used: expired challenges, auth
 // requests, tokens and the logins no token refers to.
 func (db *DB) Sweep(ctx context.Context, now time.Time) (int64, error) {
@@ -201,8 +207,7 @@ func (db *DB) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		{"tokens", "expires_at < ?", []any{ms}},
 		{"logins", sweepLoginsWhere, []any{ms}},
 	} {
-		q := "DELETE FROM " + s.table + " WHERE id IN (SELECT id FROM " + s.table + " WHERE " + s.where +
-			" LIMIT " + strconv.Itoa(sweepChunk) + ")"
+		q := sweepStatement(s.table, s.where)
 		for {
 			res := db.gorm.WithContext(ctx).Exec(q, s.args...)
 			if res.Error != nil {
