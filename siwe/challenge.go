@@ -14,7 +14,8 @@ import (
 type Challenge struct {
 	// ID is an opaque random handle (the "state" of the DIMO headless flow).
 	ID string
-	// Nonce is the EIP-4361 nonce: at least 16 random alphanumerics.
+	// Nonce is the EIP-4361 nonce: OrderedID's time prefix, then 24 random
+	// alphanumerics.
 	Nonce string
 	// Message is the exact EIP-4361 text to be signed.
 	Message string

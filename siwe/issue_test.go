@@ -55,10 +55,10 @@ func TestIssue(t *testing.T) {
 	if !strings.Contains(c.Message, "\n"+env.addr.Hex()+"\n") {
 		t.Errorf("address is not written in EIP-55 form:\n%s", c.Message)
 	}
-	if !alphanumericNonce.MatchString(c.Nonce) {
-		t.Errorf("nonce %q is not >= 16 alphanumerics", c.Nonce)
-	}
 	prefix := OrderedID(wantIssued, "")
+	if random, ok := strings.CutPrefix(c.Nonce, prefix); !ok || !alphanumericNonce.MatchString(random) || !alphanumericNonce.MatchString(c.Nonce) {
+		t.Errorf("nonce %q is not the time prefix %q and >= 16 random alphanumerics", c.Nonce, prefix)
+	}
 	if random, ok := strings.CutPrefix(c.ID, prefix); !ok || !regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`).MatchString(random) || random == c.Nonce {
 		t.Errorf("ID %q is not the time prefix %q and 32 URL-safe characters distinct from the nonce", c.ID, prefix)
 	}

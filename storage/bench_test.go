@@ -17,8 +17,9 @@ import (
 
 // BenchmarkHeadlessWrites: what one headless sign-in writes (its challenge,
 // then the challenge consumed with the login and the access token), from 8
-// concurrent writers on a SQLite file, with the rows keyed by random IDs
-// and by time-ordered ones (siwe.OrderedID, as Signet makes them). Reports
+// concurrent writers on a SQLite file, with the rows keyed (and the
+// challenges' nonces made) by random IDs and by time-ordered ones
+// (siwe.OrderedID, as Signet makes them). Reports
 // this process's CPU per sign-in: the database's share of a login.
 //
 //	go test -run '^$' -bench HeadlessWrites -benchtime 20000x ./storage/
@@ -48,7 +49,7 @@ func BenchmarkHeadlessWrites(b *testing.B) {
 					defer wg.Done()
 					for next.Add(1) <= int64(b.N) {
 						now := time.Now()
-						c := &siwe.Challenge{ID: newID(), Nonce: rand.Text(), Message: message,
+						c := &siwe.Challenge{ID: newID(), Nonce: newID(), Message: message,
 							Address: common.HexToAddress("0xB2"), ChainID: 1, ClientID: "app",
 							Scopes: []string{"openid"}, IssuedAt: now, ExpiresAt: now.Add(5 * time.Minute)}
 						if err := db.SaveChallenge(ctx, c); err != nil {
