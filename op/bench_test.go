@@ -18,9 +18,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,29 +28,9 @@ import (
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/op"
-	"github.com/signet-id/signet/op/floor"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage/storagetest"
 )
-
-// cpuTime is the CPU time the whole machine has spent busy (all processes:
-// this one, which is both server and load generator, and the database
-// server), from /proc/stat; elsewhere, this process's own CPU time.
-func cpuTime() time.Duration {
-	if b, err := os.ReadFile("/proc/stat"); err == nil {
-		line, _, _ := strings.Cut(string(b), "\n")
-		f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
-		if len(f) >= 8 && f[0] == "cpu" {
-			var ticks int64
-			for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
-				n, _ := strconv.ParseInt(f[i], 10, 64)
-				ticks += n
-			}
-			return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
-		}
-	}
-	return floor.ProcessCPU()
-}
 
 func maxRSSMB() float64 {
 	var ru syscall.Rusage

@@ -268,11 +268,11 @@ func (c *loadChild) wait() (loadReport, time.Duration) {
 func runLoad(b *testing.B, spec loadSpec) {
 	spec.Logins = b.N
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := floor.MachineCPU()
 	child := startLoad(b, spec)
-	sampler := floor.StartSamplerPausing(floorEvery, cpuTime, child.pause)
+	sampler := floor.StartSamplerPausing(floorEvery, floor.MachineCPU, child.pause)
 	rep, childCPU := child.wait()
-	all := cpuTime() - cpu0
+	all := floor.MachineCPU() - cpu0
 	b.StopTimer()
 	fl, _, pausedCPU := sampler.Stop()
 	if rep.Err != "" {
