@@ -17,10 +17,12 @@ import (
 // The statements every sign-in runs (store a challenge, read it, consume it
 // and store the login and its tokens) bypass gorm's statement builder and
 // reflection, which profiles showed at about a fifth of their cost; they run
-// on gorm's own pool, which keeps them prepared. Each is written once, with
-// $N placeholders, which PostgreSQL and SQLite both take, and is the one way
-// its row is written (browser completions and refresh rotations use them
-// too). The columns are those of the gorm models in models.go.
+// on gorm's own pool, which keeps them prepared, or, for PostgreSQL's writes,
+// in a pipeline (pgbatch.go), whose connection keeps them prepared too. Each
+// is written once, with $N placeholders, which PostgreSQL and SQLite both
+// take, and is the one way its row is written (browser completions and
+// refresh rotations use them too). The columns are those of the gorm models
+// in models.go.
 
 const (
 	insertChallengeSQL = `INSERT INTO challenges (id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at, used_at)
@@ -69,7 +71,7 @@ func saveChallenge(ctx context.Context, db *DB, c *siwe.Challenge) error {
 	args := []any{c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
 		c.RedirectURI, c.AuthRequestID, toMS(c.IssuedAt), toMS(c.ExpiresAt)}
 	if db.batch == nil {
-		_, err := db.exec(ctx, db.lazy.ConnPool, insertChallengeSQL, args...)
+		_, err := db.pipe.exec(ctx, insertChallengeSQL, args...)
 		return err
 	}
 	return db.write(ctx, func(ctx context.Context, p pool) error {
@@ -143,7 +145,7 @@ func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) er
 		sql += ", refresh AS (INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(t)) + " FROM gate RETURNING 1)"
 	}
 	sql += " INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(w.Access)) + " FROM gate"
-	n, err := db.exec(ctx, db.gorm.ConnPool, sql, q.args...)
+	n, err := db.pipe.exec(ctx, sql, q.args...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,134 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/signet-id/signet/storage/storagetest"
+)
+
+func openPostgres(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), storagetest.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func insertStatement(ctx context.Context, id string) *pgJob {
+	c := testChallenge(id)
+	return &pgJob{ctx: ctx, query: insertChallengeSQL, done: make(chan pgResult, 1), args: []any{c.ID, c.Nonce, c.Message,
+		c.Address.Hex(), c.ChainID, c.ClientID, "[]", "", "", toMS(c.IssuedAt), toMS(c.ExpiresAt)}}
+}
+
+// The statements of one pipeline commit together, as one transaction.
+func TestPipelineIsOneTransaction(t *testing.T) {
+	db := openPostgres(t)
+	ctx := context.Background()
+	var jobs []*pgJob
+	for i := range 3 {
+		jobs = append(jobs, &pgJob{ctx: ctx, done: make(chan pgResult, 1),
+			query: `INSERT INTO settings (name, value, created_at) VALUES ($1, convert_to(txid_current()::text, 'UTF8'), 0)`,
+			args:  []any{"tx" + strconv.Itoa(i)}})
+	}
+	before := db.pipe.batches.Load()
+	db.pipe.run(jobs)
+	for i, j := range jobs {
+		if r := <-j.done; r.err != nil || r.rows != 1 {
+			t.Errorf("statement %d: %d rows, %v", i, r.rows, r.err)
+		}
+	}
+	if got := db.pipe.batches.Load() - before; got != 1 {
+		t.Errorf("3 statements took %d round trips, want 1", got)
+	}
+	var txids []string
+	if err := db.gorm.Raw(`SELECT DISTINCT convert_from(value, 'UTF8') FROM settings WHERE name LIKE 'tx%'`).Scan(&txids).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(txids) != 1 {
+		t.Errorf("the pipeline ran in transactions %v, want one", txids)
+	}
+}
+
+// A pipeline with a failing statement is rolled back and its statements run
+// again alone: only the failed one fails, the others commit once, and one
+// whose caller gave up before its turn is not run. A consumption that finds
+// its row used changes nothing, without failing its neighbours.
+func TestPipelineFailsOnlyTheFailedStatement(t *testing.T) {
+	db := openPostgres(t)
+	ctx := context.Background()
+	if err := db.SaveChallenge(ctx, testChallenge("taken")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ConsumeChallenge(ctx, "taken", db.now()); err != nil {
+		t.Fatal(err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	jobs := []*pgJob{
+		insertStatement(ctx, "a"),
+		{ctx: ctx, query: consumeChallengeSQL, args: []any{db.nowMS(), "taken"}, done: make(chan pgResult, 1)},
+		insertStatement(ctx, "taken"),
+		insertStatement(canceled, "gone"),
+		insertStatement(ctx, "b"),
+	}
+	db.pipe.run(jobs)
+	want := []struct {
+		rows int64
+		err  error
+	}{{1, nil}, {0, nil}, {0, ErrConflict}, {0, context.Canceled}, {1, nil}}
+	for i, j := range jobs {
+		r := <-j.done
+		if r.rows != want[i].rows || !errors.Is(r.err, want[i].err) {
+			t.Errorf("statement %d: %d rows, %v; want %d rows, %v", i, r.rows, r.err, want[i].rows, want[i].err)
+		}
+	}
+	for id, stored := range map[string]bool{"a": true, "b": true, "gone": false} {
+		_, err := db.ChallengeByID(ctx, id)
+		if stored != (err == nil) {
+			t.Errorf("challenge %q: err = %v, want stored = %v", id, err, stored)
+		}
+	}
+}
+
+// Concurrent sign-in writes share pipelines, and each gets its own answer.
+func TestPipelineGathersConcurrentWrites(t *testing.T) {
+	db := openPostgres(t)
+	ctx := context.Background()
+	const n = 200
+	before := db.pipe.batches.Load()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := db.SaveChallenge(ctx, testChallenge("c"+strconv.Itoa(i))); err != nil {
+				t.Error(err)
+			}
+			// Every challenge is consumed once: the second try finds it used.
+			for try, want := range []int64{1, 0} {
+				n, err := db.pipe.exec(ctx, consumeChallengeSQL, db.nowMS(), "c"+strconv.Itoa(i))
+				if err != nil || n != want {
+					t.Errorf("consume %d of c%d: %d rows, %v; want %d", try, i, n, err, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := db.pipe.batches.Load() - before; got >= 3*n {
+		t.Errorf("%d statements took %d round trips: none were pipelined", 3*n, got)
+	}
+}
+
+func TestPipelineAfterClose(t *testing.T) {
+	db := openPostgres(t)
+	db.Close()
+	if err := db.SaveChallenge(context.Background(), testChallenge("late")); !errors.Is(err, errClosed) {
+		t.Fatalf("write after Close: %v", err)
+	}
+}
