@@ -71,7 +71,7 @@ func saveChallenge(ctx context.Context, db *DB, c *siwe.Challenge) error {
 	args := []any{c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
 		c.RedirectURI, c.AuthRequestID, toMS(c.IssuedAt), toMS(c.ExpiresAt)}
 	if db.batch == nil {
-		_, err := db.pipe.exec(ctx, insertChallengeSQL, args...)
+		_, err := db.challengePipe.exec(ctx, "", insertChallengeSQL, args...)
 		return err
 	}
 	return db.write(ctx, func(ctx context.Context, p pool) error {
@@ -127,7 +127,9 @@ func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) er
 	var q sqlArgs
 	var gate string
 	reused := error(ErrReused)
+	lock := "challenges " + w.Challenge
 	if w.CodeOf != "" {
+		lock = "auth_requests " + w.CodeOf
 		gate = "UPDATE auth_requests SET code_used_at = " + q.arg(nowMS, "bigint") + " WHERE id = " + q.arg(w.CodeOf, "text") +
 			" AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > " + q.arg(nowMS, "bigint")
 	} else {
@@ -145,7 +147,7 @@ func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) er
 		sql += ", refresh AS (INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(t)) + " FROM gate RETURNING 1)"
 	}
 	sql += " INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(w.Access)) + " FROM gate"
-	n, err := db.pipe.exec(ctx, sql, q.args...)
+	n, err := db.tokenPipe.exec(ctx, lock, sql, q.args...)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,14 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
 )
 
 // On PostgreSQL a sign-in's statements cost the database server little to
@@ -19,8 +22,10 @@ import (
 // sent together and answered together as one implicit transaction. So the
 // two statements every headless sign-in runs (storing its challenge, then
 // consuming it or a code together with the tokens, see writeTokensOnce)
-// queue for one goroutine, which sends whatever has queued as one pipeline
-// while the previous pipeline is out: one round trip, one commit.
+// queue for a goroutine, which sends whatever has queued as one pipeline
+// while the previous pipeline is out: one round trip, one commit. There are
+// two such queues, because new challenges are committed without waiting
+// for the WAL flush (see openLazy) and consumptions are not.
 //
 // The statements are independent of each other, and a consumption that
 // finds its row already used changes no row instead of failing, so a
@@ -28,8 +33,14 @@ import (
 // (one implicit transaction), and each of its statements runs again alone,
 // so that only the failed one fails. None is answered before its commit.
 //
-// One pipeline at a time keeps the batches as large as the load makes them.
-// It runs on one server connection, which executes a statement of it in
+// Statements that consume a row (a challenge, a code) lock it until their
+// pipeline commits. Two replicas whose pipelines consumed the same two rows
+// in opposite orders (the same two challenges submitted to both at once)
+// would deadlock, and PostgreSQL would break the tie only after a second;
+// so each pipeline takes its locks in one order, that of the rows' keys.
+//
+// One pipeline at a time per queue keeps the batches as large as the load
+// makes them. It runs on one server connection, which executes a statement of it in
 // tens of microseconds: enough for thousands of sign-ins a second per
 // replica, more than the signatures of a large machine allow.
 
@@ -40,6 +51,7 @@ const pipelineTimeout = 30 * time.Second
 // pgJob is one queued statement; what it changed, or its error, goes to done.
 type pgJob struct {
 	ctx   context.Context
+	lock  string // the key of the row it consumes, if any
 	query string
 	args  []any
 	done  chan pgResult
@@ -53,14 +65,15 @@ type pgResult struct {
 // pgBatcher sends PostgreSQL's queued sign-in statements as pipelines.
 type pgBatcher struct {
 	db      *DB
+	pool    *gorm.DB
 	jobs    chan *pgJob
 	stop    chan struct{}
 	done    chan struct{}
 	batches atomic.Int64 // pipelines and lone statements sent, for tests
 }
 
-func (db *DB) startPipeline() *pgBatcher {
-	b := &pgBatcher{db: db, jobs: make(chan *pgJob), stop: make(chan struct{}), done: make(chan struct{})}
+func (db *DB) startPipeline(pool *gorm.DB) *pgBatcher {
+	b := &pgBatcher{db: db, pool: pool, jobs: make(chan *pgJob), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
 		batch := make([]*pgJob, 0, maxBatch)
@@ -92,9 +105,9 @@ func (b *pgBatcher) close() {
 }
 
 // exec runs one statement in the next pipeline and returns the rows it
-// changed.
-func (b *pgBatcher) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	j := &pgJob{ctx: ctx, query: query, args: args, done: make(chan pgResult, 1)}
+// changed. lock names the row it consumes ("" for none), as table and key.
+func (b *pgBatcher) exec(ctx context.Context, lock, query string, args ...any) (int64, error) {
+	j := &pgJob{ctx: ctx, lock: lock, query: query, args: args, done: make(chan pgResult, 1)}
 	select {
 	case b.jobs <- j:
 	case <-b.stop:
@@ -119,6 +132,7 @@ func (b *pgBatcher) run(batch []*pgJob) {
 		}
 		live = append(live, j)
 	}
+	slices.SortStableFunc(live, func(a, b *pgJob) int { return strings.Compare(a.lock, b.lock) })
 	if len(live) > 1 {
 		b.batches.Add(1)
 		if rows, err := b.pipeline(live); err == nil {
@@ -130,7 +144,7 @@ func (b *pgBatcher) run(batch []*pgJob) {
 	}
 	for _, j := range live {
 		b.batches.Add(1)
-		n, err := b.db.exec(j.ctx, b.db.gorm.ConnPool, j.query, j.args...)
+		n, err := b.db.exec(j.ctx, b.pool.ConnPool, j.query, j.args...)
 		j.done <- pgResult{rows: n, err: err}
 	}
 }
@@ -141,7 +155,7 @@ func (b *pgBatcher) run(batch []*pgJob) {
 func (b *pgBatcher) pipeline(batch []*pgJob) ([]int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), pipelineTimeout)
 	defer cancel()
-	sqlDB, err := b.db.gorm.DB()
+	sqlDB, err := b.pool.DB()
 	if err != nil {
 		return nil, err
 	}

@@ -36,14 +36,14 @@ func TestPipelineIsOneTransaction(t *testing.T) {
 			query: `INSERT INTO settings (name, value, created_at) VALUES ($1, convert_to(txid_current()::text, 'UTF8'), 0)`,
 			args:  []any{"tx" + strconv.Itoa(i)}})
 	}
-	before := db.pipe.batches.Load()
-	db.pipe.run(jobs)
+	before := db.tokenPipe.batches.Load()
+	db.tokenPipe.run(jobs)
 	for i, j := range jobs {
 		if r := <-j.done; r.err != nil || r.rows != 1 {
 			t.Errorf("statement %d: %d rows, %v", i, r.rows, r.err)
 		}
 	}
-	if got := db.pipe.batches.Load() - before; got != 1 {
+	if got := db.tokenPipe.batches.Load() - before; got != 1 {
 		t.Errorf("3 statements took %d round trips, want 1", got)
 	}
 	var txids []string
@@ -77,7 +77,7 @@ func TestPipelineFailsOnlyTheFailedStatement(t *testing.T) {
 		insertStatement(canceled, "gone"),
 		insertStatement(ctx, "b"),
 	}
-	db.pipe.run(jobs)
+	db.tokenPipe.run(jobs)
 	want := []struct {
 		rows int64
 		err  error
@@ -101,7 +101,8 @@ func TestPipelineGathersConcurrentWrites(t *testing.T) {
 	db := openPostgres(t)
 	ctx := context.Background()
 	const n = 200
-	before := db.pipe.batches.Load()
+	sent := func() int64 { return db.challengePipe.batches.Load() + db.tokenPipe.batches.Load() }
+	before := sent()
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -112,7 +113,7 @@ func TestPipelineGathersConcurrentWrites(t *testing.T) {
 			}
 			// Every challenge is consumed once: the second try finds it used.
 			for try, want := range []int64{1, 0} {
-				n, err := db.pipe.exec(ctx, consumeChallengeSQL, db.nowMS(), "c"+strconv.Itoa(i))
+				n, err := db.tokenPipe.exec(ctx, "challenges c"+strconv.Itoa(i), consumeChallengeSQL, db.nowMS(), "c"+strconv.Itoa(i))
 				if err != nil || n != want {
 					t.Errorf("consume %d of c%d: %d rows, %v; want %d", try, i, n, err, want)
 				}
@@ -120,7 +121,7 @@ func TestPipelineGathersConcurrentWrites(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := db.pipe.batches.Load() - before; got >= 3*n {
+	if got := sent() - before; got >= 3*n {
 		t.Errorf("%d statements took %d round trips: none were pipelined", 3*n, got)
 	}
 }
@@ -130,5 +131,66 @@ func TestPipelineAfterClose(t *testing.T) {
 	db.Close()
 	if err := db.SaveChallenge(context.Background(), testChallenge("late")); !errors.Is(err, errClosed) {
 		t.Fatalf("write after Close: %v", err)
+	}
+}
+
+// Two replicas whose pipelines consume the same two challenges, queued in
+// opposite orders, do not deadlock: each pipeline locks rows in key order.
+// (A deadlock would fail one pipeline, whose statements would then run
+// again alone: more round trips than the two pipelines.)
+func TestPipelinesOfTwoReplicasDoNotDeadlock(t *testing.T) {
+	dsn := storagetest.PostgresDSN(t)
+	var replicas [2]*DB
+	for i := range replicas {
+		db, err := Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		replicas[i] = db
+	}
+	ctx := context.Background()
+	for _, id := range []string{"c1", "c2"} {
+		if err := replicas[0].SaveChallenge(ctx, testChallenge(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consume := func(db *DB, id string) *pgJob {
+		return &pgJob{ctx: ctx, lock: "challenges " + id, query: consumeChallengeSQL, args: []any{db.nowMS(), id}, done: make(chan pgResult, 1)}
+	}
+	// The pause between the two consumptions lets both pipelines take their
+	// first lock before either asks for its second.
+	pause := func() *pgJob {
+		return &pgJob{ctx: ctx, query: `SELECT pg_sleep(0.3)`, done: make(chan pgResult, 1)}
+	}
+	batches := [2][]*pgJob{
+		{consume(replicas[0], "c1"), pause(), consume(replicas[0], "c2")},
+		{consume(replicas[1], "c2"), pause(), consume(replicas[1], "c1")},
+	}
+	before := replicas[0].tokenPipe.batches.Load() + replicas[1].tokenPipe.batches.Load()
+	var wg sync.WaitGroup
+	for i, db := range replicas {
+		wg.Add(1)
+		go func() { defer wg.Done(); db.tokenPipe.run(batches[i]) }()
+	}
+	wg.Wait()
+	if got := replicas[0].tokenPipe.batches.Load() + replicas[1].tokenPipe.batches.Load() - before; got != 2 {
+		t.Errorf("two pipelines took %d round trips, want 2 (a deadlock made one run again)", got)
+	}
+	// Each challenge was consumed exactly once, by whichever got it first.
+	won := map[string]int64{}
+	for i, batch := range batches {
+		for _, j := range batch {
+			r := <-j.done
+			if r.err != nil {
+				t.Errorf("replica %d: %v", i, r.err)
+			}
+			if j.lock != "" {
+				won[j.lock] += r.rows
+			}
+		}
+	}
+	if won["challenges c1"] != 1 || won["challenges c2"] != 1 {
+		t.Errorf("consumptions: %v, want each challenge once", won)
 	}
 }
