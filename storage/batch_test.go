@@ -272,3 +272,27 @@ func TestSweepDeletesInChunks(t *testing.T) {
 		}
 	}
 }
+
+// Opening the read pool leaves the write handle on the write connection:
+// its ConnPool (the hot path's) and DB() (what Close closes) are the
+// single connection that never checkpoints, not the readers'.
+func TestWriteHandleKeepsItsConnection(t *testing.T) {
+	db, _ := openSQLite(t)
+	var viaGorm, viaConnPool int
+	if err := db.gorm.Raw("PRAGMA wal_autocheckpoint").Scan(&viaGorm).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.gorm.ConnPool.QueryRowContext(context.Background(), "PRAGMA wal_autocheckpoint").Scan(&viaConnPool); err != nil {
+		t.Fatal(err)
+	}
+	if viaGorm != 0 || viaConnPool != 0 {
+		t.Errorf("wal_autocheckpoint = %d (gorm), %d (ConnPool), want 0: the write handle runs on a read connection", viaGorm, viaConnPool)
+	}
+	writer, err := db.gorm.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max := writer.Stats().MaxOpenConnections; max != 1 {
+		t.Errorf("the write handle's pool allows %d connections, want 1", max)
+	}
+}

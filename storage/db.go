@@ -79,14 +79,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// The write connection never checkpoints; see startCheckpoints.
 		dialector = sqlite.Open(dialector.(*sqlite.Dialector).DSN + "&_pragma=wal_autocheckpoint(0)")
 	}
-	gcfg := &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true,
-		PrepareStmt:            true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-		TranslateError:         true,
-	}
-	g, err := gorm.Open(dialector, gcfg)
+	g, err := gorm.Open(dialector, gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", driver, err)
 	}
@@ -120,14 +113,14 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	if driver == "sqlite" {
-		if err := db.openReaders(readers, gcfg); err != nil {
+		if err := db.openReaders(readers); err != nil {
 			_ = sqlDB.Close()
 			return nil, err
 		}
 		db.startCheckpoints()
 		db.startBatcher()
 	} else {
-		if err := db.openLazy(ctx, dsn, gcfg); err != nil {
+		if err := db.openLazy(ctx, dsn); err != nil {
 			_ = sqlDB.Close()
 			return nil, err
 		}
@@ -147,12 +140,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 // instead of 3.3, p50 3.7-4.4 ms instead of 3.0-3.2). A challenge's
 // consumption and the tokens stay synchronous: losing those could let a
 // used challenge be redeemed again.
-func (db *DB) openLazy(ctx context.Context, dsn string, cfg *gorm.Config) error {
+func (db *DB) openLazy(ctx context.Context, dsn string) error {
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	l, err := db.openPool(postgres.Open(dsn+sep+"synchronous_commit=off"), cfg, 8)
+	l, err := db.openPool(postgres.Open(dsn+sep+"synchronous_commit=off"), 8)
 	if err != nil {
 		return fmt.Errorf("open postgres database: %w", err)
 	}
@@ -164,10 +157,24 @@ func (db *DB) openLazy(ctx context.Context, dsn string, cfg *gorm.Config) error 
 	return nil
 }
 
+// gormConfig is the configuration of one pool. Each pool needs its own:
+// gorm.Open keeps the pointer and stores the pool in it, so a second Open
+// with the same one would turn the first handle's ConnPool and DB() into
+// the second's pool.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         true,
+	}
+}
+
 // openPool opens a second pool of at most size connections beside the main
 // one, with the same error hook.
-func (db *DB) openPool(d gorm.Dialector, cfg *gorm.Config, size int) (*gorm.DB, error) {
-	g, err := gorm.Open(d, cfg)
+func (db *DB) openPool(d gorm.Dialector, size int) (*gorm.DB, error) {
+	g, err := gorm.Open(d, gormConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +232,8 @@ func (db *DB) startCheckpoints() {
 }
 
 // openReaders opens SQLite's read pool on the same file.
-func (db *DB) openReaders(d gorm.Dialector, cfg *gorm.Config) error {
-	r, err := db.openPool(sqlite.Open(d.(*sqlite.Dialector).DSN), cfg, 4)
+func (db *DB) openReaders(d gorm.Dialector) error {
+	r, err := db.openPool(sqlite.Open(d.(*sqlite.Dialector).DSN), 4)
 	if err != nil {
 		return err
 	}
