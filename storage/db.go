@@ -134,12 +134,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 // as any other, but returns before the WAL reaches the disk: a crash can
 // lose the challenges of the last fraction of a second (their clients ask
 // again), and nothing else. Each sign-in's first commit then does not wait
-// for an fsync, which costs the machine CPU as well as time when commits
-// do not share their flushes (BenchmarkHeadlessLogin, PostgreSQL, 1 client,
-// with challenges committed synchronously: 3.5-3.9 ms of CPU per login
-// instead of 3.3, p50 3.7-4.4 ms instead of 3.0-3.2). A challenge's
-// consumption and the tokens stay synchronous: losing those could let a
-// used challenge be redeemed again.
+// for an fsync (BenchmarkHeadlessLogin, PostgreSQL, three runs each, with
+// challenges committed synchronously too: floor/cpu 0.59-0.61 instead of
+// 0.62-0.63 with 8 clients, 0.44-0.47 instead of 0.46-0.53 with 1). A
+// challenge's consumption and the tokens stay synchronous: losing those
+// could let a used challenge be redeemed again.
 func (db *DB) openLazy(ctx context.Context, dsn string) error {
 	sep := "?"
 	if strings.Contains(dsn, "?") {

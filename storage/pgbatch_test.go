@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -26,32 +27,45 @@ func insertStatement(ctx context.Context, id string) *pgJob {
 		c.Address.Hex(), c.ChainID, c.ClientID, "[]", "", "", toMS(c.IssuedAt), toMS(c.ExpiresAt)}}
 }
 
-// The statements of one pipeline commit together, as one transaction.
+// The statements of one pipeline commit together, as one transaction; the
+// challenges' pipeline commits without waiting for the WAL flush, the
+// tokens' waits for it, and so does each for a statement sent alone.
 func TestPipelineIsOneTransaction(t *testing.T) {
 	db := openPostgres(t)
 	ctx := context.Background()
-	var jobs []*pgJob
-	for i := range 3 {
-		jobs = append(jobs, &pgJob{ctx: ctx, done: make(chan pgResult, 1),
-			query: `INSERT INTO settings (name, value, created_at) VALUES ($1, convert_to(txid_current()::text, 'UTF8'), 0)`,
-			args:  []any{"tx" + strconv.Itoa(i)}})
-	}
-	before := db.tokenPipe.batches.Load()
-	db.tokenPipe.run(jobs)
-	for i, j := range jobs {
-		if r := <-j.done; r.err != nil || r.rows != 1 {
-			t.Errorf("statement %d: %d rows, %v", i, r.rows, r.err)
+	for _, c := range []struct {
+		name string
+		pipe *pgBatcher
+		n    int
+		want string
+	}{
+		{"challenges", db.challengePipe, 3, "off"}, {"tokens", db.tokenPipe, 3, "on"},
+		{"challenge", db.challengePipe, 1, "off"}, {"token", db.tokenPipe, 1, "on"},
+	} {
+		var jobs []*pgJob
+		for i := range c.n {
+			jobs = append(jobs, &pgJob{ctx: ctx, done: make(chan pgResult, 1),
+				query: `INSERT INTO settings (name, value, created_at)
+					VALUES ($1, convert_to(txid_current()::text || ' ' || current_setting('synchronous_commit'), 'UTF8'), 0)`,
+				args: []any{c.name + strconv.Itoa(i)}})
 		}
-	}
-	if got := db.tokenPipe.batches.Load() - before; got != 1 {
-		t.Errorf("3 statements took %d round trips, want 1", got)
-	}
-	var txids []string
-	if err := db.gorm.Raw(`SELECT DISTINCT convert_from(value, 'UTF8') FROM settings WHERE name LIKE 'tx%'`).Scan(&txids).Error; err != nil {
-		t.Fatal(err)
-	}
-	if len(txids) != 1 {
-		t.Errorf("the pipeline ran in transactions %v, want one", txids)
+		before := c.pipe.batches.Load()
+		c.pipe.run(jobs)
+		for i, j := range jobs {
+			if r := <-j.done; r.err != nil || r.rows != 1 {
+				t.Errorf("%s statement %d: %d rows, %v", c.name, i, r.rows, r.err)
+			}
+		}
+		if got := c.pipe.batches.Load() - before; got != 1 {
+			t.Errorf("%s: %d statements took %d round trips, want 1", c.name, c.n, got)
+		}
+		var seen []string
+		if err := db.gorm.Raw(`SELECT DISTINCT convert_from(value, 'UTF8') FROM settings WHERE name LIKE ?`, c.name+"_").Scan(&seen).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 1 || !strings.HasSuffix(seen[0], " "+c.want) {
+			t.Errorf("%s: ran as %v (transaction, synchronous_commit), want one transaction with %s", c.name, seen, c.want)
+		}
 	}
 }
 
