@@ -77,20 +77,9 @@ func (db *DB) startBatcher() {
 		wait := time.NewTimer(b.delay)
 		wait.Stop()
 		for {
-			select {
-			case <-b.stop:
+			var ok bool
+			if batch, ok = gather(b.jobs, b.stop, batch); !ok {
 				return
-			case j := <-b.jobs:
-				batch = append(batch[:0], j)
-			}
-		gather:
-			for len(batch) < maxBatch {
-				select {
-				case j := <-b.jobs:
-					batch = append(batch, j)
-				default:
-					break gather
-				}
 			}
 			if int64(len(batch)) < b.active.Load() {
 				wait.Reset(b.delay)
@@ -108,6 +97,26 @@ func (db *DB) startBatcher() {
 			db.runBatch(batch)
 		}
 	}()
+}
+
+// gather waits for a job, then takes the others already queued, up to
+// maxBatch, into batch (reused); ok is false once stop is closed.
+func gather[J any](jobs <-chan J, stop <-chan struct{}, batch []J) (_ []J, ok bool) {
+	select {
+	case <-stop:
+		return batch, false
+	case j := <-jobs:
+		batch = append(batch[:0], j)
+	}
+	for len(batch) < maxBatch {
+		select {
+		case j := <-jobs:
+			batch = append(batch, j)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
 }
 
 func (b *batcher) close() {

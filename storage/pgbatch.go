@@ -78,20 +78,9 @@ func (db *DB) startPipeline(pool *gorm.DB) *pgBatcher {
 		defer close(b.done)
 		batch := make([]*pgJob, 0, maxBatch)
 		for {
-			select {
-			case <-b.stop:
+			var ok bool
+			if batch, ok = gather(b.jobs, b.stop, batch); !ok {
 				return
-			case j := <-b.jobs:
-				batch = append(batch[:0], j)
-			}
-		gather:
-			for len(batch) < maxBatch {
-				select {
-				case j := <-b.jobs:
-					batch = append(batch, j)
-				default:
-					break gather
-				}
 			}
 			b.run(batch)
 		}
