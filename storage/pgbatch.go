@@ -40,9 +40,9 @@ import (
 // so each pipeline takes its locks in one order, that of the rows' keys.
 //
 // One pipeline at a time per queue keeps the batches as large as the load
-// makes them. It runs on one server connection, which executes a statement of it in
-// tens of microseconds: enough for thousands of sign-ins a second per
-// replica, more than the signatures of a large machine allow.
+// makes them. It runs on one server connection, which executes each of its
+// statements in tens of microseconds: enough for thousands of sign-ins a
+// second per replica, more than the signatures of a large machine allow.
 
 // pipelineTimeout bounds one pipeline, so that a database that stops
 // answering fails the writes queued behind it instead of holding them.
