@@ -12,7 +12,8 @@ import (
 // The exact text that must be signed is kept in Message; verification hashes
 // the submitted bytes and compares them with what was issued here.
 type Challenge struct {
-	// ID is an opaque random handle (the "state" of the DIMO headless flow).
+	// ID is an opaque handle (the "state" of the DIMO headless flow):
+	// OrderedID's time prefix, then 32 random URL-safe characters.
 	ID string
 	// Nonce is the EIP-4361 nonce: OrderedID's time prefix, then 24 random
 	// alphanumerics.
