@@ -144,7 +144,9 @@ func (db *DB) openLazy(ctx context.Context, dsn string) error {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	l, err := db.openPool(postgres.Open(dsn+sep+"synchronous_commit=off"), 8)
+	// Its one user is the challenge pipeline, which holds one connection
+	// at a time.
+	l, err := db.openPool(postgres.Open(dsn+sep+"synchronous_commit=off"), 1)
 	if err != nil {
 		return fmt.Errorf("open postgres database: %w", err)
 	}
