@@ -75,9 +75,9 @@ func TestAuthorizeRejects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusFound || resp.StatusCode >= 500 {
-			t.Fatalf("status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+		page := readAll(t, resp)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "unknown client") {
+			t.Fatalf("status %d location %q, want 400 naming the unknown client: %s", resp.StatusCode, resp.Header.Get("Location"), page)
 		}
 	})
 }
@@ -238,8 +238,7 @@ func TestLoginVerifyRejects(t *testing.T) {
 	ts := newTestServer(t, clock)
 	c, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{testRedirect}})
 	app := newRP(t, ts, c.ID, secret)
-	start := func(t *testing.T) (string, *wallet, map[string]any) {
-		b := browser()
+	start := func(t *testing.T, b *http.Client) (string, *wallet, map[string]any) {
 		id := authorize(t, ts, b, app.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		w := newWallet(t)
 		resp, ch := postJSON(t, b, ts.Issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": w.Address(), "chainId": 1})
@@ -248,43 +247,56 @@ func TestLoginVerifyRejects(t *testing.T) {
 		}
 		return id, w, ch
 	}
-	verify := func(t *testing.T, id string, ch map[string]any, sig string, wantStatus int, wantErr, wantDesc string) {
+	verify := func(t *testing.T, b *http.Client, id string, ch map[string]any, sig string, wantStatus int, wantErr, wantDesc string) {
 		t.Helper()
-		resp, body := postJSON(t, browser(), ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
+		resp, body := postJSON(t, b, ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
 		if resp.StatusCode != wantStatus || body["error"] != wantErr || !strings.Contains(body["error_description"].(string), wantDesc) {
 			t.Fatalf("verify: %d %v, want %d %s (%s)", resp.StatusCode, body, wantStatus, wantErr, wantDesc)
 		}
 	}
 	t.Run("signature by another key", func(t *testing.T) {
-		id, _, ch := start(t)
-		verify(t, id, ch, newWallet(t).Sign(t, ch["message"].(string)), 400, "invalid_grant", "different account")
+		b := browser()
+		id, _, ch := start(t, b)
+		verify(t, b, id, ch, newWallet(t).Sign(t, ch["message"].(string)), 400, "invalid_grant", "different account")
 	})
 	t.Run("malformed signature", func(t *testing.T) {
-		id, _, ch := start(t)
-		verify(t, id, ch, "0xnothex", 400, "invalid_request", "cannot read")
+		b := browser()
+		id, _, ch := start(t, b)
+		verify(t, b, id, ch, "0xnothex", 400, "invalid_request", "cannot read")
 	})
 	t.Run("short signature", func(t *testing.T) {
-		id, _, ch := start(t)
-		verify(t, id, ch, "0x"+strings.Repeat("ab", 64), 400, "invalid_grant", "cannot read")
+		b := browser()
+		id, _, ch := start(t, b)
+		verify(t, b, id, ch, "0x"+strings.Repeat("ab", 63), 400, "invalid_grant", "cannot read")
 	})
 	t.Run("expired challenge", func(t *testing.T) {
-		id, w, ch := start(t)
+		b := browser()
+		id, w, ch := start(t, b)
 		clock.Advance(5*time.Minute + time.Second)
-		verify(t, id, ch, w.Sign(t, ch["message"].(string)), 400, "invalid_grant", "expired")
+		verify(t, b, id, ch, w.Sign(t, ch["message"].(string)), 400, "invalid_grant", "expired")
 	})
 	t.Run("replayed signature", func(t *testing.T) {
-		id, w, ch := start(t)
+		b := browser()
+		id, w, ch := start(t, b)
 		sig := w.Sign(t, ch["message"].(string))
-		resp, body := postJSON(t, browser(), ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
+		resp, body := postJSON(t, b, ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
 		if resp.StatusCode != 200 {
 			t.Fatalf("first verify: %v", body)
 		}
-		verify(t, id, ch, sig, 400, "invalid_grant", "already used")
+		verify(t, b, id, ch, sig, 400, "invalid_request", "already completed")
 	})
 	t.Run("challenge of another auth request", func(t *testing.T) {
-		_, w, ch := start(t)
-		other, _, _ := start(t)
-		verify(t, other, ch, w.Sign(t, ch["message"].(string)), 400, "invalid_grant", "")
+		b := browser()
+		_, w, ch := start(t, b)
+		other, _, _ := start(t, b)
+		verify(t, b, other, ch, w.Sign(t, ch["message"].(string)), 400, "invalid_grant", "different authorization request")
+	})
+	t.Run("another browser", func(t *testing.T) {
+		b := browser()
+		id, w, ch := start(t, b)
+		verify(t, browser(), id, ch, w.Sign(t, ch["message"].(string)), 400, "invalid_request", "another browser")
+		// The refusal burnt nothing: the browser that started it still signs in.
+		verify(t, b, id, ch, "0x"+strings.Repeat("ab", 63), 400, "invalid_grant", "cannot read")
 	})
 	t.Run("not JSON", func(t *testing.T) {
 		resp, err := http.Post(ts.Issuer+"/login/verify", "application/x-www-form-urlencoded", strings.NewReader("a=b"))
@@ -320,7 +332,7 @@ func TestConcurrentLoginVerify(t *testing.T) {
 	_, ch := postJSON(t, b, ts.Issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": w.Address(), "chainId": 1})
 	sig := w.Sign(t, ch["message"].(string))
 	oneWinner(t, 50, func() int {
-		resp, _ := postJSON(t, browser(), ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
+		resp, _ := postJSON(t, b, ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
 		return resp.StatusCode
 	})
 }

@@ -155,20 +155,34 @@ func (d delegates) Delegates(ctx context.Context, c *siwe.Challenge) ([]common.A
 	return cl.Signers, nil
 }
 
-// limit applies the per-IP (and, when address is set, per-address) limits;
-// it answers 429 itself and reports false when the caller must stop.
+// limit spends the caller's budgets: its IP's and, when address is set,
+// that of its IP asking for this address (see RateLimits). It answers 429
+// itself and reports false when the caller must stop.
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, address string, withMessage bool) bool {
-	if ok, wait := s.ipLimit.allow(clientIP(r, s.cfg.RateLimits.TrustedProxies)); !ok {
+	caller := callerKey(r, s.cfg.RateLimits.TrustedProxies)
+	if ok, wait := s.ipLimit.allow(caller); !ok {
 		rateLimited(w, wait, withMessage)
 		return false
 	}
 	if address != "" && common.IsHexAddress(address) {
-		if ok, wait := s.addrLimit.allow(common.HexToAddress(address).Hex()); !ok {
+		if ok, wait := s.addrLimit.allow(caller + " " + common.HexToAddress(address).Hex()); !ok {
 			rateLimited(w, wait, withMessage)
 			return false
 		}
 	}
 	return true
+}
+
+// limitPage is limit for the browser's pages (/authorize, its callback):
+// the 429 is a page.
+func (s *Server) limitPage(w http.ResponseWriter, r *http.Request) bool {
+	ok, wait := s.ipLimit.allow(callerKey(r, s.cfg.RateLimits.TrustedProxies))
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		s.errorPage(w, http.StatusTooManyRequests, "Too many requests",
+			"Too many sign-in attempts from your network. Wait "+strconv.Itoa(retryAfter(wait))+" seconds and try again.")
+	}
+	return ok
 }
 
 // writeTokens answers with a token response (RFC 6749 §5.1).

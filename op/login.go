@@ -43,7 +43,8 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, title, message str
 }
 
 // pendingAuthRequest loads an authorization request that still waits for a
-// sign-in.
+// sign-in in this browser; errOtherBrowser (with the request) when another
+// browser started it.
 func (s *Server) pendingAuthRequest(r *http.Request, id string) (*storage.AuthRequest, error) {
 	if id == "" {
 		return nil, errBadRequest("authRequestID is required")
@@ -57,6 +58,9 @@ func (s *Server) pendingAuthRequest(r *http.Request, id string) (*storage.AuthRe
 	}
 	if !s.now().Before(a.ExpiresAt) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("this sign-in request expired; start again from the app")
+	}
+	if !s.boundToBrowser(r, a) {
+		return a, errOtherBrowser
 	}
 	if a.Login != nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("this sign-in request was already completed")
@@ -82,6 +86,10 @@ func scopeClaims(scopes []string) []string {
 // handleLoginPage renders the sign-in page for an authorization request.
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	a, err := s.pendingAuthRequest(r, r.URL.Query().Get("authRequestID"))
+	if err == errOtherBrowser {
+		s.otherBrowserPage(w, a)
+		return
+	}
 	if err != nil {
 		e, clientFault := toAPIError(err)
 		if !clientFault {
@@ -227,6 +235,11 @@ func (s *Server) handleLoginVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.ChallengeID == "" || req.AuthRequestID == "" || req.Signature == "" {
 		s.writeLoginError(w, r, errBadRequest("authRequestID, challengeId and signature are required"))
+		return
+	}
+	if _, err := s.pendingAuthRequest(r, req.AuthRequestID); err != nil {
+		s.metrics.Login("browser", "rejected")
+		s.writeLoginError(w, r, err)
 		return
 	}
 	ch, err := s.siwe.Challenge(r.Context(), req.ChallengeID)

@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// maxRequestBody bounds every request body: no endpoint takes more than a
+// few kilobytes, and none may be made to buffer or store more.
+const maxRequestBody = 64 << 10
+
 type ctxKey int
 
 const requestIDKey ctxKey = iota
@@ -70,6 +74,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		ctx := withClientMemo(context.WithValue(r.Context(), requestIDKey, id))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
+		r.Body = http.MaxBytesReader(sw, r.Body, maxRequestBody)
 		if r.Method == http.MethodPost { // what writes sign-ins and tokens
 			defer s.db.Expect()() // lets SQLite's writer gather concurrent writes
 		}

@@ -1,6 +1,7 @@
 package op
 
 import (
+	"container/list"
 	"math"
 	"net"
 	"net/http"
@@ -11,15 +12,22 @@ import (
 	"time"
 )
 
-// RateLimits bounds how often one client IP, and one Ethereum address, may
-// ask for challenges and submit signatures, so nobody can fill the database
-// with challenges or grind signatures. Buckets live in each replica's memory:
-// with N replicas behind a balancer the effective limit is up to N times
-// higher, which is the usual trade for not touching the database per request.
+// RateLimits bounds how often one caller may start sign-ins, ask for
+// challenges and submit signatures, so that nobody can fill the database or
+// grind signatures. Every budget belongs to whoever asks: it is keyed on
+// the caller's IP (IPv6 by /64), or on the IP and the address asked for,
+// never on a value that anyone can name alone. A budget keyed on the
+// address alone would let anyone lock a wallet or a developer license out
+// by spending it (license addresses are public: they are client IDs).
+//
+// Buckets live in each replica's memory: with N replicas behind a balancer
+// the effective limit is up to N times higher, which is the usual trade for
+// not touching the database per request.
 type RateLimits struct {
 	// PerIP is the number of requests per Window from one client IP; 0 turns it off.
 	PerIP int
-	// PerAddress is the number of challenges per Window for one address; 0 turns it off.
+	// PerAddress is the number of challenges per Window that one client IP
+	// may ask for one address; 0 turns it off.
 	PerAddress int
 	// Window is the period the limits refer to.
 	Window time.Duration
@@ -27,17 +35,24 @@ type RateLimits struct {
 	TrustedProxies []netip.Prefix
 }
 
-// limiter is a set of token buckets keyed by string.
+// maxBuckets bounds a limiter's memory; past it, the least recently used
+// bucket is forgotten.
+const maxBuckets = 100_000
+
+// limiter is a set of token buckets keyed by string, bounded by an LRU list.
 type limiter struct {
 	rate  float64 // tokens per second
 	burst float64
 	now   func() time.Time
+	max   int
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[string]*list.Element // of *bucket
+	lru     list.List                // most recently used first
 }
 
 type bucket struct {
+	key    string
 	tokens float64
 	last   time.Time
 }
@@ -50,7 +65,8 @@ func newLimiter(perWindow int, window time.Duration, now func() time.Time) *limi
 		rate:    float64(perWindow) / window.Seconds(),
 		burst:   float64(perWindow),
 		now:     now,
-		buckets: map[string]*bucket{},
+		max:     maxBuckets,
+		buckets: map[string]*list.Element{},
 	}
 }
 
@@ -62,13 +78,18 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= 100_000 {
-			l.evictFull(now)
+	var b *bucket
+	if e, ok := l.buckets[key]; ok {
+		l.lru.MoveToFront(e)
+		b = e.Value.(*bucket)
+	} else {
+		if len(l.buckets) >= l.max {
+			oldest := l.lru.Back()
+			l.lru.Remove(oldest)
+			delete(l.buckets, oldest.Value.(*bucket).key)
 		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
+		b = &bucket{key: key, tokens: l.burst, last: now}
+		l.buckets[key] = l.lru.PushFront(b)
 	}
 	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
@@ -80,13 +101,19 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
-// evictFull forgets buckets that have refilled: they hold no information.
-func (l *limiter) evictFull(now time.Time) {
-	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-			delete(l.buckets, k)
-		}
+// callerKey is who asks, for rate limiting: the client IP, with an IPv6
+// address cut to its /64, since one host commonly holds a whole /64.
+func callerKey(r *http.Request, trusted []netip.Prefix) string {
+	ip, err := netip.ParseAddr(clientIP(r, trusted))
+	if err != nil {
+		return clientIP(r, trusted)
 	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // clientIP is the caller's address: the peer, or, when the peer is a trusted
@@ -123,12 +150,14 @@ func inPrefixes(ip netip.Addr, ps []netip.Prefix) bool {
 	return false
 }
 
+// retryAfter is a wait in whole seconds, at least one (RFC 9110 §10.2.3).
+func retryAfter(wait time.Duration) int {
+	return max(int(math.Ceil(wait.Seconds())), 1)
+}
+
 // rateLimited answers 429 with Retry-After (RFC 6585 §4).
 func rateLimited(w http.ResponseWriter, wait time.Duration, withMessage bool) {
-	secs := int(math.Ceil(wait.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
+	secs := retryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	writeJSONError(w, http.StatusTooManyRequests, "too_many_requests", "too many requests; retry after "+strconv.Itoa(secs)+" s", withMessage)
 }

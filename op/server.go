@@ -234,8 +234,8 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /demo/callback", http.HandlerFunc(s.demo.callback))
 	}
 	mux.Handle("POST /oauth/token", s.timeIssuance(s.provider))
-	mux.Handle("/authorize", s.authorizeResponses(s.provider))
-	mux.Handle("/authorize/callback", s.authorizeResponses(s.provider))
+	mux.Handle("/authorize", s.authorizeEndpoint(s.provider))
+	mux.Handle("/authorize/callback", s.callbackEndpoint(s.provider))
 	mux.Handle("/", s.provider)
 	var h http.Handler = mux
 	if p := strings.TrimSuffix(s.issuer.Path, "/"); p != "" {

@@ -70,7 +70,8 @@ func (s *store) client(ctx context.Context, id string) (*client, error) {
 }
 
 // CreateAuthRequest stores an authorization request after the checks
-// zitadel leaves to us: PKCE S256 only (RFC 7636 §4.2; "plain" and a
+// zitadel leaves to us (the client and redirect URI are checked before
+// zitadel sees the request, see authorizeEndpoint): PKCE S256 only (RFC 7636 §4.2; "plain" and a
 // missing method, which defaults to plain, are refused), PKCE required for
 // public clients (RFC 9700 §2.1.1), and no silent login (prompt=none),
 // since every sign-in needs a fresh signature.
@@ -79,17 +80,23 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 	if err != nil {
 		return nil, err
 	}
-	if !c.RedirectURIAllowed(r.RedirectURI) {
-		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
-	}
 	if r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
 	if r.CodeChallenge == "" && c.Public {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method S256 is required for public clients")
 	}
+	// Discovery advertises the query response mode only (OAuth 2.0
+	// Multiple Response Type Encoding Practices §2.1).
+	if r.ResponseMode != "" && r.ResponseMode != oidc.ResponseModeQuery {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query")
+	}
 	if slices.Contains(r.Prompt, oidc.PromptNone) {
 		return nil, oidc.ErrLoginRequired().WithDescription("every sign-in needs a wallet signature")
+	}
+	binding := bindingFromContext(ctx)
+	if binding == "" {
+		return nil, serverError(errors.New("authorization request without a browser binding"))
 	}
 	scopes := make([]string, 0, len(r.Scopes))
 	for _, sc := range r.Scopes {
@@ -111,6 +118,7 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 		LoginHint:           r.LoginHint,
 		CodeChallenge:       r.CodeChallenge,
 		CodeChallengeMethod: string(r.CodeChallengeMethod),
+		BindingHash:         hashToken(binding),
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
 	}
@@ -151,8 +159,15 @@ func (s *store) AuthRequestByCode(ctx context.Context, code string) (zop.AuthReq
 	return authRequest{AuthRequest: a}, nil
 }
 
+// SaveAuthCode attaches the code to a completed request. A request gets one
+// code: a second callback for it (a reload, or anyone racing the browser)
+// is refused as invalid_request and issues nothing.
 func (s *store) SaveAuthCode(ctx context.Context, id, code string) error {
-	if err := s.db.SaveAuthCode(ctx, id, hashToken(code), s.now().Add(s.cfg.CodeTTL)); err != nil {
+	err := s.db.SaveAuthCode(ctx, id, hashToken(code), s.now().Add(s.cfg.CodeTTL))
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidRequest().WithDescription("this sign-in was already completed; start again from the app")
+	}
+	if err != nil {
 		return serverError(err)
 	}
 	return nil

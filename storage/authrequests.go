@@ -22,8 +22,15 @@ type AuthRequest struct {
 	LoginHint           string
 	CodeChallenge       string
 	CodeChallengeMethod string
-	CreatedAt           time.Time
-	ExpiresAt           time.Time
+	// BindingHash is the SHA-256 of the browser-binding cookie set when the
+	// request was created: only the browser holding that cookie may finish
+	// the sign-in (RFC 9700 §4.4, §4.7).
+	BindingHash string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	// CodeIssued reports that the request's authorization code was already
+	// issued: a second callback must not issue another.
+	CodeIssued bool
 	// Login is set once the person has signed in.
 	Login *Login
 }
@@ -65,6 +72,7 @@ func (db *DB) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
 		LoginHint:           a.LoginHint,
 		CodeChallenge:       a.CodeChallenge,
 		CodeChallengeMethod: a.CodeChallengeMethod,
+		BindingHash:         a.BindingHash,
 		CreatedAt:           toMS(a.CreatedAt),
 		ExpiresAt:           toMS(a.ExpiresAt),
 	}
@@ -168,8 +176,10 @@ func (db *DB) withLogin(ctx context.Context, row *authRequestRow) (*AuthRequest,
 		LoginHint:           row.LoginHint,
 		CodeChallenge:       row.CodeChallenge,
 		CodeChallengeMethod: row.CodeChallengeMethod,
+		BindingHash:         row.BindingHash,
 		CreatedAt:           fromMS(row.CreatedAt),
 		ExpiresAt:           fromMS(row.ExpiresAt),
+		CodeIssued:          row.CodeHash != nil,
 	}
 	if row.LoginID != "" {
 		l, err := db.Login(ctx, row.LoginID)

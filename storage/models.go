@@ -69,6 +69,7 @@ type authRequestRow struct {
 	LoginHint           string   `gorm:"type:text"`
 	CodeChallenge       string   `gorm:"size:128"`
 	CodeChallengeMethod string   `gorm:"size:16"`
+	BindingHash         string   `gorm:"size:64;not null;default:''"`
 	CreatedAt           int64    `gorm:"not null"`
 	ExpiresAt           int64    `gorm:"not null;index"`
 	LoginID             string   `gorm:"size:64"`
