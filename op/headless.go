@@ -60,16 +60,9 @@ func (s *Server) issueHeadless(ctx context.Context, p challengeParams) (*siwe.Ch
 	if !common.IsHexAddress(p.Address) {
 		return nil, errBadRequest("address is not a valid Ethereum address")
 	}
-	chainID := p.ChainID
-	if c.IsLicense() && common.HexToAddress(p.Address).Hex() == c.ID {
-		// A license signs in on its own chain.
-		if chainID != 0 && chainID != c.LicenseChainID {
-			return nil, errBadRequest("this developer license lives on another chain")
-		}
-		chainID = c.LicenseChainID
-		if !slices.Contains(s.cfg.ChainIDs, chainID) {
-			return nil, errBadRequest("the developer license's chain is not enabled on this server")
-		}
+	chainID, err := s.signInChain(c, common.HexToAddress(p.Address), p.ChainID)
+	if err != nil {
+		return nil, err
 	}
 	return s.siwe.Issue(ctx, siwe.IssueRequest{
 		Address:     p.Address,
@@ -79,6 +72,23 @@ func (s *Server) issueHeadless(ctx context.Context, p challengeParams) (*siwe.Ch
 		RedirectURI: p.RedirectURI,
 		Statement:   statementFor(c.Name),
 	})
+}
+
+// signInChain is the chain a challenge for address names, given the chain
+// asked for (0: the default). A developer license signs in on its own chain
+// only, in every flow: its signers are registered for the contract on that
+// chain, not for the same address elsewhere.
+func (s *Server) signInChain(c *clients.Client, address common.Address, asked int64) (int64, error) {
+	if !c.IsLicense() || address.Hex() != c.ID {
+		return asked, nil
+	}
+	if asked != 0 && asked != c.LicenseChainID {
+		return 0, errBadRequest("this developer license lives on another chain")
+	}
+	if !slices.Contains(s.cfg.ChainIDs, c.LicenseChainID) {
+		return 0, errBadRequest("the developer license's chain is not enabled on this server")
+	}
+	return c.LicenseChainID, nil
 }
 
 // headlessScopes keeps the requested scopes the client may have, and always openid.
@@ -149,7 +159,9 @@ func (d delegates) Delegates(ctx context.Context, c *siwe.Challenge) ([]common.A
 	if err != nil {
 		return nil, err
 	}
-	if !cl.IsLicense() || c.Address.Hex() != cl.ID {
+	// A license's signers sign for the license itself, on its chain, and
+	// for nothing else.
+	if !cl.IsLicense() || c.Address.Hex() != cl.ID || c.ChainID != cl.LicenseChainID {
 		return nil, nil
 	}
 	return cl.Signers, nil

@@ -204,6 +204,32 @@ func TestLicenseClient(t *testing.T) {
 		t.Fatalf("ID token signer = %v", claims["signer"])
 	}
 
+	// A signer signs for the license, not for any account it names.
+	victim := newWallet(t)
+	state, challenge = dimoChallenge(t, ts, c.ID, victim.Address(), "openid")
+	if resp, body := dimoSubmit(t, ts, c.ID, state, signer.Sign(t, challenge)); resp.StatusCode != 400 || body["error"] != "invalid_grant" ||
+		!strings.Contains(body["error_description"].(string), "does not match the address") {
+		t.Fatalf("signer signing for another account: %d %v", resp.StatusCode, body)
+	}
+
+	// The browser flow holds the license to its chain too.
+	b := browser()
+	cfg := *app.config
+	cfg.RedirectURL = dimoDomain
+	id := authorize(t, ts, b, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	resp, body = postJSON(t, b, ts.Issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": license, "chainId": 1})
+	if resp.StatusCode != 400 || !strings.Contains(body["error_description"].(string), "another chain") {
+		t.Fatalf("license on chain 1 through the login page: %d %v", resp.StatusCode, body)
+	}
+	resp, ch := postJSON(t, b, ts.Issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": license, "chainId": 137})
+	if resp.StatusCode != 200 || !strings.Contains(ch["message"].(string), "Chain ID: 137") {
+		t.Fatalf("license on its chain through the login page: %d %v", resp.StatusCode, ch)
+	}
+	resp, v := postJSON(t, b, ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": signer.Sign(t, ch["message"].(string))})
+	if resp.StatusCode != 200 {
+		t.Fatalf("license signer through the login page: %d %v", resp.StatusCode, v)
+	}
+
 	// Removing the signer stops it at once.
 	if _, err := ts.Registry.Update(context.Background(), c.ID, clients.Changes{RemoveSigners: []string{signer.Address()}}); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
@@ -188,9 +189,18 @@ func (s *Server) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeLoginError(w, r, err)
 		return
 	}
+	if !common.IsHexAddress(req.Address) {
+		s.writeLoginError(w, r, errBadRequest("address is not a valid Ethereum address"))
+		return
+	}
+	chainID, err := s.signInChain(c, common.HexToAddress(req.Address), req.ChainID)
+	if err != nil {
+		s.writeLoginError(w, r, err)
+		return
+	}
 	ch, err := s.siwe.Issue(r.Context(), siwe.IssueRequest{
 		Address:       req.Address,
-		ChainID:       req.ChainID,
+		ChainID:       chainID,
 		ClientID:      a.ClientID,
 		Scopes:        a.Scopes,
 		AuthRequestID: a.ID,
