@@ -35,6 +35,9 @@ type Client struct {
 	LicenseChainID int64
 	// Signers are the addresses allowed to sign for a developer-license client.
 	Signers []common.Address
+	// NoHeadless refuses the headless sign-in APIs for this client: its
+	// people sign in through the browser only.
+	NoHeadless bool
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time
 	// UpdatedAt is when the client was last changed.

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // RedirectURIAllowed reports whether uri may receive this client's
@@ -83,11 +81,6 @@ func (c *Client) PostLogoutRedirectURIAllowed(uri string) bool {
 // ScopeAllowed reports whether the client may be granted scope.
 func (c *Client) ScopeAllowed(scope string) bool {
 	return slices.Contains(c.Scopes, scope)
-}
-
-// HasSigner reports whether a is one of the client's registered signers.
-func (c *Client) HasSigner(a common.Address) bool {
-	return slices.Contains(c.Signers, a)
 }
 
 // RedirectOrigins returns the distinct web origins (scheme://host[:port],

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/ethereum/go-ethereum/common"
 )
 
 func TestRedirectURIAllowed(t *testing.T) {
@@ -170,19 +168,6 @@ func TestScopeAllowed(t *testing.T) {
 		if got := c.ScopeAllowed(scope); got != want {
 			t.Errorf("ScopeAllowed(%q) = %v, want %v", scope, got, want)
 		}
-	}
-}
-
-func TestHasSigner(t *testing.T) {
-	c := &Client{Signers: []common.Address{common.HexToAddress(addrA), common.HexToAddress(addrB)}}
-	if !c.HasSigner(common.HexToAddress(strings.ToLower(addrB))) {
-		t.Error("registered signer not found")
-	}
-	if c.HasSigner(common.HexToAddress(addrC)) {
-		t.Error("unregistered signer found")
-	}
-	if (&Client{}).HasSigner(common.Address{}) {
-		t.Error("client without signers has the zero address")
 	}
 }
 

@@ -96,6 +96,8 @@ type Params struct {
 	ChainID int64
 	// Signers are "0x…" addresses allowed to sign for the client.
 	Signers []string
+	// NoHeadless refuses the headless sign-in APIs for the client.
+	NoHeadless bool
 }
 
 // Add validates p and registers the client, returning it with its secret,
@@ -111,6 +113,7 @@ func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
 		AccessTokenTTL:         p.AccessTokenTTL,
 		IDTokenTTL:             p.IDTokenTTL,
 		RefreshTokenTTL:        p.RefreshTokenTTL,
+		NoHeadless:             p.NoHeadless,
 	}
 	switch {
 	case p.License != "":
@@ -230,6 +233,8 @@ type Changes struct {
 	IDTokenTTL *time.Duration
 	// RefreshTokenTTL replaces the refresh token lifetime override; zero restores the default.
 	RefreshTokenTTL *time.Duration
+	// Headless allows (true) or refuses (false) the headless sign-in APIs.
+	Headless *bool
 }
 
 // Update applies ch to a client and stores the result if it passes the rules
@@ -285,6 +290,9 @@ func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, 
 	}
 	if ch.RefreshTokenTTL != nil {
 		c.RefreshTokenTTL = *ch.RefreshTokenTTL
+	}
+	if ch.Headless != nil {
+		c.NoHeadless = !*ch.Headless
 	}
 	r.checkSettings(&probs, c)
 	if err := probs.err(); err != nil {

@@ -152,7 +152,7 @@ func TestAddLicenseClient(t *testing.T) {
 	if secret == "" {
 		t.Error("a confidential license client got no secret")
 	}
-	if !c.HasSigner(common.HexToAddress(addrB)) {
+	if !slices.Contains(c.Signers, common.HexToAddress(addrB)) {
 		t.Error("signer not registered")
 	}
 }

@@ -77,7 +77,7 @@ func benchBackends(b *testing.B, f func(b *testing.B, dsn string)) {
 func BenchmarkHeadlessLogin(b *testing.B) {
 	benchBackends(b, func(b *testing.B, dsn string) {
 		ts := benchServer(b, dsn)
-		c, _ := ts.addClient(b, clients.Params{RedirectURIs: []string{dimoDomain}})
+		c, _ := ts.addClient(b, clients.Params{RedirectURIs: []string{dimoDomain}, Public: true})
 		for _, n := range []int{1, 8} {
 			b.Run(clientsLabel(n), func(b *testing.B) {
 				runLoad(b, loadSpec{Flow: "headless", Issuer: ts.Issuer, ClientID: c.ID, Clients: n})

@@ -122,16 +122,26 @@ func wantClaims(t testing.TB, what string, claims map[string]any, account common
 // its RPC endpoint fails a test instead of stalling it.
 var apiClient = &http.Client{Timeout: 10 * time.Second}
 
-// verifyJSON posts a signed message to /auth/verify.
+// verifyJSON posts a signed message to /auth/verify, with the client
+// credentials of the client its nonce was issued to, as an agent of that
+// client does.
 func verifyJSON(t testing.TB, ts *testServer, message, signature string) (*http.Response, map[string]any) {
 	t.Helper()
-	return postJSON(t, apiClient, ts.Issuer+"/auth/verify", map[string]any{"message": message, "signature": signature})
+	body := map[string]any{"message": message, "signature": signature}
+	for line := range strings.Lines(message) {
+		if nonce, ok := strings.CutPrefix(strings.TrimSpace(line), "Nonce: "); ok {
+			if ch, err := ts.DB.ChallengeByNonce(context.Background(), nonce); err == nil {
+				body["client_id"], body["client_secret"] = ch.ClientID, ts.secret(ch.ClientID)
+			}
+		}
+	}
+	return postJSON(t, apiClient, ts.Issuer+"/auth/verify", body)
 }
 
 // dimoSubmitTimed is dimoSubmit through apiClient.
 func dimoSubmitTimed(t testing.TB, ts *testServer, clientID, state, signature string) (*http.Response, map[string]any) {
 	t.Helper()
-	form := url.Values{"client_id": {clientID}, "domain": {dimoDomain}, "grant_type": {"authorization_code"}, "state": {state}, "signature": {signature}}
+	form := url.Values{"client_id": {clientID}, "client_secret": {ts.secret(clientID)}, "domain": {dimoDomain}, "grant_type": {"authorization_code"}, "state": {state}, "signature": {signature}}
 	resp, err := apiClient.PostForm(ts.Issuer+"/auth/web3/submit_challenge", form)
 	if err != nil {
 		t.Fatal(err)

@@ -444,7 +444,7 @@ func TestENSNameInTokens(t *testing.T) {
 	}{{alice, "alice.eth"}, {bob, bob.Address()}} {
 		n := nonceFor(t, ts, map[string]any{"address": tc.w.Address(), "client_id": c.ID, "scope": "openid profile"})
 		msg := n["message"].(string)
-		resp, tok := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": tc.w.Sign(t, msg)})
+		resp, tok := verifyJSON(t, ts, msg, tc.w.Sign(t, msg))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("verify: %d %v", resp.StatusCode, tok)
 		}

@@ -56,6 +56,16 @@ type testServer struct {
 	Keys     *op.KeyRing
 	Signet   *op.Server
 	Clock    *testClock
+
+	mu      sync.Mutex
+	secrets map[string]string // of the clients addClient registered
+}
+
+// secret is the secret addClient got for a client ("" for a public one).
+func (ts *testServer) secret(clientID string) string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.secrets[clientID]
 }
 
 const testSecret = "test-secret-test-secret-test-secret-0123"
@@ -141,6 +151,12 @@ func (ts *testServer) addClient(t testing.TB, p clients.Params) (*clients.Client
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts.mu.Lock()
+	if ts.secrets == nil {
+		ts.secrets = map[string]string{}
+	}
+	ts.secrets[c.ID] = secret
+	ts.mu.Unlock()
 	return c, secret
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,9 @@ func (s *Server) issueHeadless(ctx context.Context, p challengeParams) (*siwe.Ch
 	}
 	if err != nil {
 		return nil, err
+	}
+	if c.NoHeadless {
+		return nil, errNoHeadless
 	}
 	if p.RedirectURI != "" && !slices.Contains(c.RedirectURIs, p.RedirectURI) {
 		return nil, errBadRequest("domain must be one of the client's registered redirect URIs, exactly")
@@ -102,14 +106,68 @@ func headlessScopes(c *clients.Client, scope string) []string {
 	return out
 }
 
+// errNoHeadless answers a headless request for a client registered without
+// the headless APIs.
+var errNoHeadless = oidc.ErrUnauthorizedClient().WithDescription("this client is registered without the headless sign-in APIs")
+
+// clientCredentials are what a caller presented to authenticate as a client
+// (RFC 6749 §2.3.1): HTTP Basic, or client_id and client_secret in the body.
+type clientCredentials struct {
+	id, secret string
+	present    bool
+}
+
+// credentialsFrom reads HTTP Basic credentials (form-encoded, RFC 6749
+// §2.3.1), else the body's client_id and client_secret.
+func credentialsFrom(r *http.Request, bodyID, bodySecret string) clientCredentials {
+	if id, secret, ok := r.BasicAuth(); ok {
+		uid, err1 := url.QueryUnescape(id)
+		usecret, err2 := url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return clientCredentials{present: true}
+		}
+		return clientCredentials{id: uid, secret: usecret, present: true}
+	}
+	if bodySecret != "" {
+		return clientCredentials{id: bodyID, secret: bodySecret, present: true}
+	}
+	return clientCredentials{}
+}
+
+// authorizeHeadless applies SPEC's client rules to a headless sign-in of
+// account for c: the client allows the headless APIs; a public client sends
+// no secret; a developer license is authenticated by its signer's
+// signature when the license itself signs in; any other confidential
+// client authenticates as at the token endpoint.
+func authorizeHeadless(c *clients.Client, account common.Address, creds clientCredentials) error {
+	switch {
+	case c.NoHeadless:
+		return errNoHeadless
+	case c.Public, c.IsLicense() && account.Hex() == c.ID:
+		return nil
+	case !creds.present || clients.NormalizeID(creds.id) != c.ID || !c.CheckSecret(creds.secret):
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed: a confidential client sends its client_id and client_secret (HTTP Basic or in the body)")
+	}
+	return nil
+}
+
 // redeemHeadless verifies a signed message and issues tokens for it, as the
-// token endpoint would for an authorization code.
-func (s *Server) redeemHeadless(ctx context.Context, flow, message, signature string, expect siwe.Expect) (*oidc.AccessTokenResponse, error) {
+// token endpoint would for an authorization code, once the client is
+// authorized (authorizeHeadless).
+func (s *Server) redeemHeadless(ctx context.Context, flow, message, signature string, expect siwe.Expect, creds clientCredentials) (*oidc.AccessTokenResponse, error) {
 	start := time.Now()
 	// The challenge is consumed in the transaction that stores the tokens.
 	res, err := s.siwe.Check(ctx, message, signature, expect)
 	s.metrics.ObserveVerify(time.Since(start))
 	if err != nil {
+		s.metrics.Login(flow, "rejected")
+		return nil, err
+	}
+	c, err := s.clients.get(ctx, res.Challenge.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorizeHeadless(c, res.Challenge.Address, creds); err != nil {
 		s.metrics.Login(flow, "rejected")
 		return nil, err
 	}
@@ -280,7 +338,8 @@ func (s *Server) handleSubmitChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, oidc.ErrInvalidGrant().WithDescription("domain does not match the challenge"), true)
 		return
 	}
-	resp, err := s.redeemHeadless(r.Context(), "dimo", ch.Message, sig, siwe.Expect{Challenge: ch, ClientID: cl.ID, Headless: true})
+	creds := credentialsFrom(r, clientID, r.FormValue("client_secret"))
+	resp, err := s.redeemHeadless(r.Context(), "dimo", ch.Message, sig, siwe.Expect{Challenge: ch, ClientID: cl.ID, Headless: true}, creds)
 	if err != nil {
 		s.writeError(w, r, err, true)
 		return
@@ -369,6 +428,10 @@ func (s *Server) handleNonce(w http.ResponseWriter, r *http.Request) {
 type verifyRequest struct {
 	Message   string `json:"message"`
 	Signature string `json:"signature"`
+	// ClientID and ClientSecret authenticate a confidential client (or
+	// send them with HTTP Basic).
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
 }
 
 // handleVerify is POST /auth/verify: the agent may sign the server's message
@@ -386,7 +449,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errBadRequest("message and signature are required"), false)
 		return
 	}
-	resp, err := s.redeemHeadless(r.Context(), "json", req.Message, req.Signature, siwe.Expect{Headless: true})
+	resp, err := s.redeemHeadless(r.Context(), "json", req.Message, req.Signature, siwe.Expect{Headless: true, ClientID: clients.NormalizeID(req.ClientID)}, credentialsFrom(r, req.ClientID, req.ClientSecret))
 	if err != nil {
 		s.writeError(w, r, err, false)
 		return

@@ -51,7 +51,7 @@ func dimoChallenge(t testing.TB, ts *testServer, clientID, address, scope string
 func dimoSubmit(t testing.TB, ts *testServer, clientID, state, signature string) (*http.Response, map[string]any) {
 	t.Helper()
 	return postForm(t, ts.Issuer+"/auth/web3/submit_challenge", nil, url.Values{
-		"client_id": {clientID}, "domain": {dimoDomain}, "grant_type": {"authorization_code"}, "state": {state}, "signature": {signature},
+		"client_id": {clientID}, "client_secret": {ts.secret(clientID)}, "domain": {dimoDomain}, "grant_type": {"authorization_code"}, "state": {state}, "signature": {signature},
 	})
 }
 
@@ -142,7 +142,7 @@ func TestJSONNonceVerifyFlow(t *testing.T) {
 			t.Fatalf("nonce answer = %v", n)
 		}
 		msg := n["message"].(string)
-		resp, tok := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg)})
+		resp, tok := verifyJSON(t, ts, msg, w.Sign(t, msg))
 		if resp.StatusCode != 200 {
 			t.Fatalf("verify: %d %v", resp.StatusCode, tok)
 		}
@@ -162,7 +162,7 @@ func TestJSONNonceVerifyFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		own := m.String()
-		resp, tok := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": own, "signature": w.Sign(t, own)})
+		resp, tok := verifyJSON(t, ts, own, w.Sign(t, own))
 		if resp.StatusCode != 200 || tok["access_token"] == nil {
 			t.Fatalf("verify own message: %d %v", resp.StatusCode, tok)
 		}
@@ -332,7 +332,7 @@ func TestHeadlessRejects(t *testing.T) {
 		})
 		t.Run("json signature "+sc.name, func(t *testing.T) {
 			n := nonceFor(t, ts, map[string]any{"address": w.Address(), "client_id": c.ID})
-			resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": n["message"], "signature": sc.sig})
+			resp, body := verifyJSON(t, ts, n["message"].(string), sc.sig)
 			expect(t, resp, body, 400, sc.code, sc.desc, false)
 		})
 	}
@@ -362,24 +362,24 @@ func TestHeadlessRejects(t *testing.T) {
 		expect(t, resp, decodeBody(t, resp), 400, "invalid_request", "JSON", false)
 	})
 	t.Run("json message not EIP-4361", func(t *testing.T) {
-		resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": "hello", "signature": "0x" + strings.Repeat("11", 65)})
+		resp, body := verifyJSON(t, ts, "hello", "0x"+strings.Repeat("11", 65))
 		expect(t, resp, body, 400, "invalid_request", "EIP-4361", false)
 	})
 	t.Run("json expired", func(t *testing.T) {
 		n := nonceFor(t, ts, map[string]any{"address": w.Address(), "client_id": c.ID})
 		clock.Advance(6 * time.Minute)
 		msg := n["message"].(string)
-		resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg)})
+		resp, body := verifyJSON(t, ts, msg, w.Sign(t, msg))
 		expect(t, resp, body, 400, "invalid_grant", "expired", false)
 	})
 	t.Run("json replay", func(t *testing.T) {
 		n := nonceFor(t, ts, map[string]any{"address": w.Address(), "client_id": c.ID})
 		msg := n["message"].(string)
 		sig := w.Sign(t, msg)
-		if resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": sig}); resp.StatusCode != 200 {
+		if resp, body := verifyJSON(t, ts, msg, sig); resp.StatusCode != 200 {
 			t.Fatalf("first: %v", body)
 		}
-		resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": sig})
+		resp, body := verifyJSON(t, ts, msg, sig)
 		expect(t, resp, body, 400, "invalid_grant", "already used", false)
 	})
 	// Every field of the message edited after issue, re-signed by the right key.
@@ -396,7 +396,7 @@ func TestHeadlessRejects(t *testing.T) {
 			if msg == n["message"] {
 				t.Fatalf("edit %q did not apply", e.old)
 			}
-			resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg)})
+			resp, body := verifyJSON(t, ts, msg, w.Sign(t, msg))
 			expect(t, resp, body, 400, "invalid_grant", e.desc, false)
 		})
 	}
@@ -404,7 +404,7 @@ func TestHeadlessRejects(t *testing.T) {
 		n := nonceFor(t, ts, map[string]any{"address": w.Address(), "client_id": c.ID})
 		w2 := newWallet(t)
 		msg := strings.Replace(n["message"].(string), w.Address(), w2.Address(), 1)
-		resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w2.Sign(t, msg)})
+		resp, body := verifyJSON(t, ts, msg, w2.Sign(t, msg))
 		expect(t, resp, body, 400, "invalid_grant", "address", false)
 	})
 	t.Run("browser challenge through the headless API", func(t *testing.T) {
@@ -414,7 +414,7 @@ func TestHeadlessRejects(t *testing.T) {
 		id := authorize(t, ts, b, app.config.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		_, ch := postJSON(t, b, ts.Issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": w.Address(), "chainId": 1})
 		msg := ch["message"].(string)
-		resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg)})
+		resp, body := verifyJSON(t, ts, msg, w.Sign(t, msg))
 		expect(t, resp, body, 400, "invalid_grant", "browser", false)
 	})
 }
@@ -449,7 +449,7 @@ func TestHeadlessRateLimits(t *testing.T) {
 	if resp, _ := ask(newWallet(t).Address()); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("per-IP limit: %d", resp.StatusCode)
 	}
-	resp, body = postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": "m", "signature": "0x00"})
+	resp, body = verifyJSON(t, ts, "m", "0x00")
 	if resp.StatusCode != http.StatusTooManyRequests || body["error"] != "too_many_requests" {
 		t.Fatalf("verify endpoint: %d %v", resp.StatusCode, body)
 	}
@@ -470,5 +470,110 @@ func TestHeadlessConcurrentSubmits(t *testing.T) {
 	oneWinner(t, 50, func() int {
 		resp, _ := dimoSubmit(t, ts, c.ID, state, sig)
 		return resp.StatusCode
+	})
+}
+
+// TestHeadlessClientAuthentication: SPEC's client rules on the headless
+// endpoints. A confidential client authenticates (HTTP Basic or body),
+// a public one sends nothing, a developer license is authenticated by its
+// signer's signature, and a client registered without the headless flows
+// is refused.
+func TestHeadlessClientAuthentication(t *testing.T) {
+	ts := newTestServer(t, nil)
+	conf, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{dimoDomain}})
+	pub, _ := ts.addClient(t, clients.Params{RedirectURIs: []string{dimoDomain}, Public: true})
+	signer := newWallet(t)
+	lic, _ := ts.addClient(t, clients.Params{License: newWallet(t).Address(), ChainID: 1, Signers: []string{signer.Address()}, RedirectURIs: []string{dimoDomain}})
+	browserOnly, _ := ts.addClient(t, clients.Params{RedirectURIs: []string{dimoDomain}, NoHeadless: true})
+	w := newWallet(t)
+
+	submit := func(clientID, state, sig string, form url.Values, basic [2]string) (*http.Response, map[string]any) {
+		t.Helper()
+		v := url.Values{"client_id": {clientID}, "domain": {dimoDomain}, "grant_type": {"authorization_code"}, "state": {state}, "signature": {sig}}
+		for k, vs := range form {
+			v[k] = vs
+		}
+		req, _ := http.NewRequest(http.MethodPost, ts.Issuer+"/auth/web3/submit_challenge", formBody(v))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if basic[0] != "" {
+			req.SetBasicAuth(basic[0], basic[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, decodeBody(t, resp)
+	}
+	wantClientError := func(t *testing.T, resp *http.Response, body map[string]any) {
+		t.Helper()
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("got %d %v (WWW-Authenticate %q), want 401 invalid_client", resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+
+	t.Run("confidential without a secret", func(t *testing.T) {
+		state, ch := dimoChallenge(t, ts, conf.ID, w.Address(), "openid")
+		resp, body := submit(conf.ID, state, w.Sign(t, ch), nil, [2]string{})
+		wantClientError(t, resp, body)
+		// The refusal burnt nothing: with the secret, the same challenge signs in.
+		if resp, body := submit(conf.ID, state, w.Sign(t, ch), url.Values{"client_secret": {secret}}, [2]string{}); resp.StatusCode != 200 {
+			t.Fatalf("with the secret in the body: %d %v", resp.StatusCode, body)
+		}
+	})
+	t.Run("confidential with a wrong secret", func(t *testing.T) {
+		state, ch := dimoChallenge(t, ts, conf.ID, w.Address(), "openid")
+		resp, body := submit(conf.ID, state, w.Sign(t, ch), nil, [2]string{conf.ID, "wrong"})
+		wantClientError(t, resp, body)
+	})
+	t.Run("confidential with HTTP Basic", func(t *testing.T) {
+		state, ch := dimoChallenge(t, ts, conf.ID, w.Address(), "openid")
+		if resp, body := submit(conf.ID, state, w.Sign(t, ch), nil, [2]string{conf.ID, secret}); resp.StatusCode != 200 {
+			t.Fatalf("Basic: %d %v", resp.StatusCode, body)
+		}
+	})
+	t.Run("confidential on /auth/verify", func(t *testing.T) {
+		msg := nonceFor(t, ts, map[string]any{"address": w.Address(), "client_id": conf.ID})["message"].(string)
+		resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg)})
+		wantClientError(t, resp, body)
+		resp, body = postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg), "client_id": pub.ID, "client_secret": secret})
+		if resp.StatusCode != 400 || body["error"] != "invalid_grant" || !strings.Contains(body["error_description"].(string), "different client") {
+			t.Fatalf("another client's ID: %d %v", resp.StatusCode, body)
+		}
+		resp, body = postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg), "client_id": conf.ID, "client_secret": "wrong"})
+		wantClientError(t, resp, body)
+		resp, body = postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg), "client_id": conf.ID, "client_secret": secret})
+		if resp.StatusCode != 200 {
+			t.Fatalf("with credentials: %d %v", resp.StatusCode, body)
+		}
+	})
+	t.Run("public client sends nothing", func(t *testing.T) {
+		msg := nonceFor(t, ts, map[string]any{"address": w.Address(), "client_id": pub.ID})["message"].(string)
+		resp, body := postJSON(t, http.DefaultClient, ts.Issuer+"/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg)})
+		if resp.StatusCode != 200 {
+			t.Fatalf("public client: %d %v", resp.StatusCode, body)
+		}
+	})
+	t.Run("license authenticated by its signer", func(t *testing.T) {
+		state, ch := dimoChallenge(t, ts, lic.ID, lic.ID, "openid")
+		if resp, body := submit(lic.ID, state, signer.Sign(t, ch), nil, [2]string{}); resp.StatusCode != 200 {
+			t.Fatalf("license signer without a secret: %d %v", resp.StatusCode, body)
+		}
+		// The license's client is confidential: another account signing in
+		// through it is an ordinary confidential sign-in.
+		state, ch = dimoChallenge(t, ts, lic.ID, w.Address(), "openid")
+		resp, body := submit(lic.ID, state, w.Sign(t, ch), nil, [2]string{})
+		wantClientError(t, resp, body)
+	})
+	t.Run("client without the headless flows", func(t *testing.T) {
+		resp, body := postForm(t, ts.Issuer+"/auth/web3/generate_challenge", url.Values{
+			"client_id": {browserOnly.ID}, "domain": {dimoDomain}, "scope": {"openid"}, "response_type": {"code"}, "address": {w.Address()},
+		}, nil)
+		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" || body["message"] == nil {
+			t.Fatalf("generate_challenge: %d %v", resp.StatusCode, body)
+		}
+		resp, body = postJSON(t, http.DefaultClient, ts.Issuer+"/auth/nonce", map[string]any{"address": w.Address(), "client_id": browserOnly.ID})
+		if resp.StatusCode != 400 || body["error"] != "unauthorized_client" {
+			t.Fatalf("nonce: %d %v", resp.StatusCode, body)
+		}
 	})
 }

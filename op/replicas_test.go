@@ -163,7 +163,7 @@ func TestReplicasBehaveAsOne(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					req, _ := http.NewRequest(http.MethodPost, ts.Issuer+"/auth/web3/submit_challenge", formBody(url.Values{
-						"client_id": {conf.ID}, "domain": {dimoDomain}, "grant_type": {"authorization_code"}, "state": {state}, "signature": {sig},
+						"client_id": {conf.ID}, "client_secret": {secret}, "domain": {dimoDomain}, "grant_type": {"authorization_code"}, "state": {state}, "signature": {sig},
 					}))
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 					req.Header.Set("X-Replica", []string{"a", "b"}[i%2])

@@ -94,6 +94,7 @@ func clientToRow(c *clients.Client) *clientRow {
 		RefreshTokenTTLMS:      c.RefreshTokenTTL.Milliseconds(),
 		LicenseChainID:         c.LicenseChainID,
 		Signers:                signers,
+		NoHeadless:             c.NoHeadless,
 		CreatedAt:              toMS(c.CreatedAt),
 		UpdatedAt:              toMS(c.UpdatedAt),
 	}
@@ -117,6 +118,7 @@ func rowToClient(r *clientRow) *clients.Client {
 		RefreshTokenTTL:        time.Duration(r.RefreshTokenTTLMS) * time.Millisecond,
 		LicenseChainID:         r.LicenseChainID,
 		Signers:                signers,
+		NoHeadless:             r.NoHeadless,
 		CreatedAt:              fromMS(r.CreatedAt),
 		UpdatedAt:              fromMS(r.UpdatedAt),
 	}

@@ -17,6 +17,7 @@ type clientRow struct {
 	RefreshTokenTTLMS      int64
 	LicenseChainID         int64
 	Signers                []string `gorm:"serializer:json;type:text"`
+	NoHeadless             bool     `gorm:"not null;default:false"`
 	CreatedAt              int64    `gorm:"autoCreateTime:false"`
 	UpdatedAt              int64    `gorm:"autoUpdateTime:false"`
 }

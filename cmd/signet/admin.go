@@ -45,6 +45,7 @@ type clientJSON struct {
 	RefreshTokenTTL        string   `json:"refresh_token_ttl,omitempty"`
 	LicenseChainID         int64    `json:"license_chain_id,omitempty"`
 	Signers                []string `json:"signers,omitempty"`
+	Headless               bool     `json:"headless"`
 	CreatedAt              string   `json:"created_at"`
 	UpdatedAt              string   `json:"updated_at"`
 }
@@ -64,7 +65,7 @@ func toClientJSON(c *clients.Client, secret string) clientJSON {
 		ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Scopes: c.Scopes,
 		AccessTokenTTL: ttl(c.AccessTokenTTL), IDTokenTTL: ttl(c.IDTokenTTL), RefreshTokenTTL: ttl(c.RefreshTokenTTL),
-		LicenseChainID: c.LicenseChainID, Signers: signers,
+		LicenseChainID: c.LicenseChainID, Signers: signers, Headless: !c.NoHeadless,
 		CreatedAt: c.CreatedAt.Format(time.RFC3339), UpdatedAt: c.UpdatedAt.Format(time.RFC3339),
 	}
 }
@@ -98,6 +99,9 @@ func printClient(w io.Writer, c *clients.Client, secret string) {
 	fmt.Fprintf(tw, "scopes:\t%s\n", strings.Join(j.Scopes, " "))
 	if len(j.Signers) > 0 {
 		fmt.Fprintf(tw, "signers:\t%s\n", strings.Join(j.Signers, " "))
+	}
+	if c.NoHeadless {
+		fmt.Fprintf(tw, "headless:\toff (browser sign-in only)\n")
 	}
 	for _, kv := range [][2]string{{"access_token_ttl", j.AccessTokenTTL}, {"id_token_ttl", j.IDTokenTTL}, {"refresh_token_ttl", j.RefreshTokenTTL}} {
 		if kv[1] != "" {
@@ -135,6 +139,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		name, license                      string
 		accessTTL, idTTL, refreshTTL       time.Duration
 		chainID                            int64
+		headless                           bool
 	)
 	switch sub {
 	case "add", "update":
@@ -151,7 +156,9 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 			fs.StringVar(&license, "license", "", "developer-license contract address; becomes the client ID")
 			fs.Int64Var(&chainID, "chain-id", 0, "chain of the developer license")
 			fs.Var(&signers, "signer", "address allowed to sign for a license client (repeatable)")
+			fs.BoolVar(&p.NoHeadless, "no-headless", false, "refuse the headless sign-in APIs for this client (browser sign-in only)")
 		} else {
+			fs.BoolVar(&headless, "headless", true, "allow (true) or refuse (false) the headless sign-in APIs")
 			fs.Var(&addRedirects, "add-redirect-uri", "add a redirect URI (repeatable)")
 			fs.Var(&rmRedirects, "remove-redirect-uri", "remove a redirect URI (repeatable)")
 			fs.Var(&addSigners, "add-signer", "add a signer address (repeatable)")
@@ -257,6 +264,9 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		}
 		if set["refresh-token-ttl"] {
 			ch.RefreshTokenTTL = &refreshTTL
+		}
+		if set["headless"] {
+			ch.Headless = &headless
 		}
 		ch.AddRedirectURIs, ch.RemoveRedirectURIs = addRedirects, rmRedirects
 		ch.AddSigners, ch.RemoveSigners = addSigners, rmSigners

@@ -71,6 +71,18 @@ func TestClientsCommands(t *testing.T) {
 		t.Fatalf("license add = %v", added)
 	}
 
+	// A client without the headless flows, and turning them back on.
+	out, err = run(t, env, "clients", "add", "--json", "--name", "Web only", "--no-headless", "--redirect-uri", "https://web.example/cb")
+	_ = json.Unmarshal([]byte(out), &added)
+	if err != nil || added["headless"] != false {
+		t.Fatalf("add --no-headless: %q %v", out, err)
+	}
+	out, err = run(t, env, "clients", "update", added["client_id"].(string), "--json", "--headless=true")
+	_ = json.Unmarshal([]byte(out), &added)
+	if err != nil || added["headless"] != true {
+		t.Fatalf("update --headless=true: %q %v", out, err)
+	}
+
 	// Public client: no secret printed.
 	out, err = run(t, env, "clients", "add", "--name", "SPA", "--public", "--id", "spa", "--redirect-uri", "http://localhost:3000/cb")
 	if err != nil || strings.Contains(out, "client_secret") || !strings.Contains(out, "spa") {

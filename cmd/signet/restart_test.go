@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -104,8 +105,12 @@ func personalSign(t testing.TB, key *ecdsa.PrivateKey, msg string) string {
 }
 
 func postJSONTo(u string, body any) (int, map[string]any, error) {
+	return postJSONWith(&http.Client{Timeout: 10 * time.Second}, u, body)
+}
+
+// postJSONWith is postJSONTo through c (say, a browser with a cookie jar).
+func postJSONWith(c *http.Client, u string, body any) (int, map[string]any, error) {
 	b, _ := json.Marshal(body)
-	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Post(u, "application/json", bytes.NewReader(b))
 	if err != nil {
 		return 0, nil, err
@@ -190,7 +195,7 @@ func TestRestartAfterKill(t *testing.T) {
 				mu.Lock()
 				attempts = append(attempts, a)
 				mu.Unlock()
-				status, tok, err := postJSONTo(issuer+"/auth/verify", map[string]any{"message": a.message, "signature": a.signature})
+				status, tok, err := postJSONTo(issuer+"/auth/verify", map[string]any{"message": a.message, "signature": a.signature, "client_id": clientID, "client_secret": secret})
 				if err == nil && status == 200 {
 					mu.Lock()
 					a.tokens = tok
@@ -247,7 +252,7 @@ func TestRestartAfterKill(t *testing.T) {
 			wins++
 		}
 		for range 2 {
-			status, _, err := postJSONTo(issuer+"/auth/verify", map[string]any{"message": a.message, "signature": a.signature})
+			status, _, err := postJSONTo(issuer+"/auth/verify", map[string]any{"message": a.message, "signature": a.signature, "client_id": clientID, "client_secret": secret})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +279,8 @@ func TestRestartAfterKill(t *testing.T) {
 // authorization code and its PKCE verifier.
 func browserCode(t *testing.T, issuer, clientID string, key *ecdsa.PrivateKey) (string, string) {
 	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	verifier := oauth2.GenerateVerifier()
 	q := url.Values{"client_id": {clientID}, "redirect_uri": {"http://127.0.0.1:9/cb"}, "response_type": {"code"}, "scope": {"openid"},
 		"state": {"s"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}
@@ -286,11 +292,11 @@ func browserCode(t *testing.T, issuer, clientID string, key *ecdsa.PrivateKey) (
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	id := loc.Query().Get("authRequestID")
 	address := crypto.PubkeyToAddress(key.PublicKey).Hex()
-	status, ch, err := postJSONTo(issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": address, "chainId": 1})
+	status, ch, err := postJSONWith(c, issuer+"/login/challenge", map[string]any{"authRequestID": id, "address": address, "chainId": 1})
 	if err != nil || status != 200 {
 		t.Fatalf("challenge: %d %v %v", status, ch, err)
 	}
-	status, v, err := postJSONTo(issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": personalSign(t, key, ch["message"].(string))})
+	status, v, err := postJSONWith(c, issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": personalSign(t, key, ch["message"].(string))})
 	if err != nil || status != 200 {
 		t.Fatalf("verify: %d %v %v", status, v, err)
 	}
