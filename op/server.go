@@ -50,6 +50,9 @@ type Config struct {
 	// CryptoKey encrypts zitadel's opaque values; it must be the same on
 	// every replica (see LoadCryptoKey).
 	CryptoKey [32]byte
+	// MetricsElsewhere leaves /metrics off the provider's handler: the
+	// operator serves Metrics.Handler on a listener of its own.
+	MetricsElsewhere bool
 }
 
 // DefaultConfig returns SPEC's defaults for issuer.
@@ -227,7 +230,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /keys", s.cors.Handler(http.HandlerFunc(s.handleJWKS)))
 	mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealth))
 	mux.Handle("GET /ready", http.HandlerFunc(s.handleReady))
-	mux.Handle("GET /metrics", s.metrics.Handler())
+	if !s.cfg.MetricsElsewhere {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
 	if s.demo != nil {
 		mux.Handle("GET /demo", http.HandlerFunc(s.demo.home))
 		mux.Handle("GET /demo/start", http.HandlerFunc(s.demo.start))

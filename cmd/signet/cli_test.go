@@ -231,3 +231,47 @@ func TestVersionAndUnknown(t *testing.T) {
 		t.Fatal("unknown command accepted")
 	}
 }
+
+// TestServeMetricsListener: with metrics.listen, /metrics moves to its own
+// listener and the public one answers 404 for it.
+func TestServeMetricsListener(t *testing.T) {
+	metricsAddr := freePort(t)
+	env := map[string]string{"SIGNET_METRICS_LISTEN": metricsAddr}
+	started := make(chan string, 1)
+	var stderr bytes.Buffer
+	m := &Main{Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Started: started}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--dev", "--database", "sqlite:" + filepath.Join(t.TempDir(), "signet.db"), "--listen", "127.0.0.1:0", "--issuer", "http://127.0.0.1:1"})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	var addr string
+	select {
+	case addr = <-started:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics on the public listener: %d, want 404", resp.StatusCode)
+	}
+	resp, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "signet_http_requests_total") {
+		t.Fatalf("/metrics on metrics.listen: %d %.200s", resp.StatusCode, body)
+	}
+}

@@ -40,12 +40,20 @@ type Config struct {
 	Chains   []int64          `yaml:"chains"`
 	RPC      map[int64]string `yaml:"rpc"`
 	// RPCTimeout bounds each contract-wallet check.
-	RPCTimeout Duration    `yaml:"rpc_timeout"`
-	Tokens     TokenConfig `yaml:"tokens"`
-	Keys       KeyConfig   `yaml:"keys"`
-	Limits     LimitConfig `yaml:"rate_limits"`
-	Log        LogConfig   `yaml:"log"`
-	Dev        bool        `yaml:"dev"`
+	RPCTimeout Duration      `yaml:"rpc_timeout"`
+	Tokens     TokenConfig   `yaml:"tokens"`
+	Keys       KeyConfig     `yaml:"keys"`
+	Limits     LimitConfig   `yaml:"rate_limits"`
+	Log        LogConfig     `yaml:"log"`
+	Metrics    MetricsConfig `yaml:"metrics"`
+	Dev        bool          `yaml:"dev"`
+}
+
+// MetricsConfig says where /metrics is served.
+type MetricsConfig struct {
+	// Listen, when set (e.g. 127.0.0.1:9464), serves /metrics on a listener
+	// of its own, and the main listener no longer does.
+	Listen string `yaml:"listen"`
 }
 
 // TokenConfig holds the default lifetimes.
@@ -152,6 +160,7 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 	str("SIGNET_SECRET", &c.Secret)
 	str("SIGNET_LOG_LEVEL", &c.Log.Level)
 	str("SIGNET_LOG_FORMAT", &c.Log.Format)
+	str("SIGNET_METRICS_LISTEN", &c.Metrics.Listen)
 	dur("SIGNET_ACCESS_TOKEN_TTL", &c.Tokens.AccessTTL)
 	dur("SIGNET_ID_TOKEN_TTL", &c.Tokens.IDTTL)
 	dur("SIGNET_REFRESH_TOKEN_TTL", &c.Tokens.RefreshTTL)
@@ -257,6 +266,13 @@ func (c *Config) Validate() error {
 		p = append(p, "listen address is required")
 	} else if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		p = append(p, fmt.Sprintf("listen address %q must be host:port or :port", c.Listen))
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			p = append(p, fmt.Sprintf("metrics.listen %q must be host:port, e.g. 127.0.0.1:9464", c.Metrics.Listen))
+		} else if c.Metrics.Listen == c.Listen {
+			p = append(p, "metrics.listen must differ from listen")
+		}
 	}
 	p = append(p, validateDatabase(c.Database)...)
 	if c.Secret != "" && len(c.Secret) < 32 {

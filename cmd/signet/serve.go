@@ -93,8 +93,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- httpSrv.Serve(ln) }()
+	var metricsSrv *http.Server
+	if cfg.Metrics.Listen != "" {
+		mln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			_ = httpSrv.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		metricsSrv = &http.Server{Handler: metricsMux(metrics), ReadHeaderTimeout: 10 * time.Second}
+		go func() { served <- metricsSrv.Serve(mln) }()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go sweepLoop(bg, srv, log)
@@ -116,6 +127,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	log.Info("shutting down: draining in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shutdownCtx)
+	}
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -167,12 +181,20 @@ func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
 	oc.AuthRequestTTL = time.Duration(cfg.Tokens.AuthRequestTTL)
 	oc.CryptoKey = cryptoKey
 	oc.KeyPublishDelay = time.Duration(cfg.Keys.PublishDelay)
+	oc.MetricsElsewhere = cfg.Metrics.Listen != ""
 	proxies, _ := cfg.trustedProxies() // validated already
 	oc.RateLimits = op.RateLimits{
 		PerIP: cfg.Limits.PerIP, PerAddress: cfg.Limits.PerAddress,
 		Window: time.Duration(cfg.Limits.Window), TrustedProxies: proxies,
 	}
 	return oc
+}
+
+// metricsMux serves /metrics alone, for metrics.listen.
+func metricsMux(m *op.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return mux
 }
 
 func isHTTP(u string) bool { return len(u) > 7 && u[:7] == "http://" }
