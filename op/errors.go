@@ -62,7 +62,7 @@ func writeJSONError(w http.ResponseWriter, status int, code, description string,
 	if withMessage {
 		body["message"] = description
 	}
-	if status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="signet"`)
 	}
 	writeJSON(w, status, body)

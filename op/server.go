@@ -238,7 +238,11 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /demo/start", http.HandlerFunc(s.demo.start))
 		mux.Handle("GET /demo/callback", http.HandlerFunc(s.demo.callback))
 	}
-	mux.Handle("POST /oauth/token", s.timeIssuance(s.provider))
+	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.provider)))
+	mux.Handle("/oauth/introspect", s.oauthErrors(s.provider))
+	mux.Handle("/revoke", s.oauthErrors(s.provider))
+	mux.Handle("/end_session", s.oauthErrors(s.provider))
+	mux.Handle("/userinfo", s.userinfoErrors(s.provider))
 	mux.Handle("/authorize", s.authorizeEndpoint(s.provider))
 	mux.Handle("/authorize/callback", s.callbackEndpoint(s.provider))
 	mux.Handle("/", s.provider)

@@ -1,0 +1,79 @@
+package op_test
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/signet-id/signet/clients"
+)
+
+// TestBadInputGetsJSON4xx: every endpoint answers garbage with a 4xx and a
+// JSON body in its standard's shape, never a 500, plain text or a
+// dependency's error text.
+func TestBadInputGetsJSON4xx(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{testRedirect}})
+	type call struct {
+		name, method, path, body string
+		basic                    [2]string
+		bearer                   string
+		status                   int
+		code, wwwAuth            string
+	}
+	for _, tc := range []call{
+		{name: "end_session with a semicolon query", method: "GET", path: "/end_session?a=1;b=2", status: 400, code: "invalid_request"},
+		{name: "end_session with a bad escape", method: "GET", path: "/end_session?state=%zz", status: 400, code: "invalid_request"},
+		{name: "end_session for an unknown client", method: "GET", path: "/end_session?client_id=nobody", status: 401, code: "invalid_client"},
+		{name: "userinfo without a token", method: "GET", path: "/userinfo", status: 401, code: "invalid_token", wwwAuth: "Bearer"},
+		{name: "userinfo with garbage", method: "GET", path: "/userinfo", bearer: "garbage", status: 401, code: "invalid_token", wwwAuth: `error="invalid_token"`},
+		{name: "userinfo with a malformed JWT", method: "GET", path: "/userinfo", bearer: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", status: 401, code: "invalid_token", wwwAuth: "Bearer"},
+		{name: "introspection without client authentication", method: "POST", path: "/oauth/introspect", body: "token=x", status: 401, code: "invalid_client", wwwAuth: "Basic"},
+		{name: "introspection with a wrong secret", method: "POST", path: "/oauth/introspect", body: "token=x", basic: [2]string{c.ID, "wrong"}, status: 401, code: "invalid_client", wwwAuth: "Basic"},
+		{name: "introspection with a malformed form", method: "POST", path: "/oauth/introspect", body: "token=%zz", basic: [2]string{c.ID, secret}, status: 400, code: "invalid_request"},
+		{name: "revocation without client authentication", method: "POST", path: "/revoke", body: "token=x", status: 401, code: "invalid_client", wwwAuth: "Basic"},
+		{name: "token endpoint with a malformed form", method: "POST", path: "/oauth/token", body: "grant_type=%zz", status: 400, code: "invalid_request"},
+		{name: "token endpoint without a grant", method: "POST", path: "/oauth/token", body: "a=b", status: 400, code: "invalid_request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			req, err := http.NewRequest(tc.method, ts.Issuer+tc.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.body != "" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			if tc.basic[0] != "" {
+				req.SetBasicAuth(url.QueryEscape(tc.basic[0]), url.QueryEscape(tc.basic[1]))
+			}
+			if tc.bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.bearer)
+			}
+			resp, err := browser().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+			if mt != "application/json" {
+				t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), readAll(t, resp))
+			}
+			got := decodeBody(t, resp)
+			if resp.StatusCode != tc.status || got["error"] != tc.code {
+				t.Fatalf("got %d %v, want %d %s", resp.StatusCode, got, tc.status, tc.code)
+			}
+			if tc.wwwAuth != "" && !strings.Contains(resp.Header.Get("WWW-Authenticate"), tc.wwwAuth) {
+				t.Fatalf("WWW-Authenticate %q lacks %q", resp.Header.Get("WWW-Authenticate"), tc.wwwAuth)
+			}
+			if d, _ := got["error_description"].(string); strings.Contains(d, "Parent=") || strings.Contains(d, "ErrorType=") || strings.Contains(d, "semicolon") {
+				t.Fatalf("description carries internal text: %q", d)
+			}
+		})
+	}
+}
