@@ -77,3 +77,21 @@ func TestBadInputGetsJSON4xx(t *testing.T) {
 		})
 	}
 }
+
+// TestPagesCarrySecurityHeaders: every HTML page Signet serves, the
+// signed-out page included, forbids framing and foreign scripts.
+func TestPagesCarrySecurityHeaders(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, path := range []string{"/logged-out", "/login?authRequestID=nope"} {
+		resp, err := http.Get(ts.Issuer + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		h := resp.Header
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" ||
+			h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: headers %v", path, h)
+		}
+	}
+}

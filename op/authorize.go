@@ -60,6 +60,12 @@ func (s *Server) authorizeEndpoint(next http.Handler) http.Handler {
 		if problem == "" {
 			problem = s.checkAuthorizeClient(r.Context(), r.Form.Get("client_id"), r.Form.Get("redirect_uri"))
 		}
+		// Discovery advertises the query response mode only (OAuth 2.0
+		// Multiple Response Type Encoding Practices §2.1); another one is
+		// not answered in the mode it asks for.
+		if rm := r.Form.Get("response_mode"); problem == "" && rm != "" && rm != "query" {
+			problem = "response_mode must be query"
+		}
 		if problem != "" {
 			s.log.InfoContext(r.Context(), "authorization request refused", "request_id", RequestID(r.Context()), "problem", problem)
 			s.errorPage(w, http.StatusBadRequest, "Cannot sign in", "The sign-in request is not valid (invalid_request): "+problem+". Start again from the app.")

@@ -18,11 +18,15 @@ type client struct {
 
 var _ zop.Client = (*client)(nil)
 
-func (c *client) GetID() string                        { return c.ID }
-func (c *client) RedirectURIs() []string               { return c.Client.RedirectURIs }
-func (c *client) PostLogoutRedirectURIs() []string     { return c.Client.PostLogoutRedirectURIs }
-func (c *client) LoginURL(id string) string            { return c.loginURL(id) }
-func (c *client) AccessTokenType() zop.AccessTokenType { return zop.AccessTokenTypeJWT }
+func (c *client) GetID() string                    { return c.ID }
+func (c *client) RedirectURIs() []string           { return c.Client.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.Client.PostLogoutRedirectURIs }
+func (c *client) LoginURL(id string) string        { return c.loginURL(id) }
+
+// AccessTokenType is "bearer" for zitadel: it asks the provider's Crypto
+// for the token value, which answers with a JWT typed at+jwt (see
+// tokenCrypto).
+func (c *client) AccessTokenType() zop.AccessTokenType { return zop.AccessTokenTypeBearer }
 func (c *client) DevMode() bool                        { return false }
 func (c *client) IsScopeAllowed(s string) bool         { return c.ScopeAllowed(s) }
 func (c *client) ClockSkew() time.Duration             { return 0 }

@@ -50,6 +50,21 @@ func TestAuthorizeRejects(t *testing.T) {
 	t.Run("PKCE without method defaults to plain", func(t *testing.T) {
 		authorizeError(t, b, app.config.AuthCodeURL("s", oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43))), "invalid_request")
 	})
+	for _, mode := range []string{"fragment", "form_post", "web_message"} {
+		t.Run("response_mode="+mode, func(t *testing.T) {
+			resp, err := b.Get(app.config.AuthCodeURL("s", oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("response_mode", mode)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readAll(t, resp)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "response_mode must be query") {
+				t.Fatalf("%d %s", resp.StatusCode, page)
+			}
+		})
+	}
+	t.Run("response_mode=query", func(t *testing.T) {
+		authorize(t, ts, browser(), app.config.AuthCodeURL("s", oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("response_mode", "query")))
+	})
 	t.Run("prompt=none", func(t *testing.T) {
 		authorizeError(t, b, app.config.AuthCodeURL("s", oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("prompt", "none")), "login_required")
 	})

@@ -155,7 +155,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.origins = newOriginSet(d.Registry, d.Now, 10*time.Second)
 	s.clients = lookupClients{d.Registry}
-	st := &store{db: d.DB, clients: s.clients, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL}
+	tokens := newTokenCrypto(cfg.CryptoKey, d.Keys)
+	st := &store{db: d.DB, clients: s.clients, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL, tokens: tokens}
 	s.store = st
 	s.ipLimit = newLimiter(cfg.RateLimits.PerIP, cfg.RateLimits.Window, d.Now)
 	s.addrLimit = newLimiter(cfg.RateLimits.PerAddress, cfg.RateLimits.Window, d.Now)
@@ -179,7 +180,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.cors = cors.New(corsOpts)
 	// zitadel logs through slog's default logger; cmd/signet sets it.
-	zopts := []zop.Option{zop.WithCORSOptions(&corsOpts)}
+	zopts := []zop.Option{zop.WithCORSOptions(&corsOpts), zop.WithCrypto(tokens)}
 	if cfg.Insecure {
 		zopts = append(zopts, zop.WithAllowInsecure())
 	}
@@ -289,7 +290,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLoggedOut(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	setPageHeaders(w)
 	_ = s.pages.Error(w, web.ErrorData{Title: "Signed out", Message: "You have been signed out. You can close this page.", StaticURL: s.path("/static/")})
 }
 

@@ -30,12 +30,12 @@ type store struct {
 	cfg      *Config
 	now      func() time.Time
 	loginURL func(string) string
+	tokens   *tokenCrypto // signs the access tokens the store issues
 }
 
 var (
-	_ zop.Storage                        = (*store)(nil)
-	_ zop.CanSetUserinfoFromRequest      = (*store)(nil)
-	_ zop.CanGetPrivateClaimsFromRequest = (*store)(nil)
+	_ zop.Storage                   = (*store)(nil)
+	_ zop.CanSetUserinfoFromRequest = (*store)(nil)
 )
 
 // serverError hides err from the client and keeps it for the log.
@@ -85,11 +85,6 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 	}
 	if r.CodeChallenge == "" && c.Public {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method S256 is required for public clients")
-	}
-	// Discovery advertises the query response mode only (OAuth 2.0
-	// Multiple Response Type Encoding Practices §2.1).
-	if r.ResponseMode != "" && r.ResponseMode != oidc.ResponseModeQuery {
-		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query")
 	}
 	if slices.Contains(r.Prompt, oidc.PromptNone) {
 		return nil, oidc.ErrLoginRequired().WithDescription("every sign-in needs a wallet signature")
@@ -277,6 +272,7 @@ func (s *store) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (st
 	if err := s.db.CreateTokens(ctx, tokenWrite(r, t, nil)); err != nil {
 		return "", time.Time{}, s.tokenStoreError(ctx, r, err)
 	}
+	s.tokens.expect(accessTokenClaims(zop.IssuerFromContext(ctx), r, t.ID, t.ExpiresAt))
 	return t.ID, t.ExpiresAt, nil
 }
 
@@ -308,6 +304,7 @@ func (s *store) CreateAccessAndRefreshTokens(ctx context.Context, req zop.TokenR
 		if err := s.db.CreateTokens(ctx, tokenWrite(r, access, &refresh)); err != nil {
 			return "", "", time.Time{}, s.tokenStoreError(ctx, r, err)
 		}
+		s.tokens.expect(accessTokenClaims(zop.IssuerFromContext(ctx), r, access.ID, access.ExpiresAt))
 		return access.ID, value, access.ExpiresAt, nil
 	}
 	rr, ok := req.(*refreshRequest)
@@ -323,6 +320,7 @@ func (s *store) CreateAccessAndRefreshTokens(ctx context.Context, req zop.TokenR
 	case err != nil:
 		return "", "", time.Time{}, serverError(err)
 	}
+	s.tokens.expect(accessTokenClaims(zop.IssuerFromContext(ctx), r, access.ID, access.ExpiresAt))
 	return access.ID, value, access.ExpiresAt, nil
 }
 
@@ -501,18 +499,6 @@ func (s *store) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intros
 
 func (s *store) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, oidc.ErrInvalidRequest().WithDescription("unsupported token request")
-}
-
-// GetPrivateClaimsFromRequest puts the account claims into JWT access
-// tokens, so resource servers need no userinfo call.
-func (s *store) GetPrivateClaimsFromRequest(_ context.Context, req zop.TokenRequest, scopes []string) (map[string]any, error) {
-	r, ok := req.(loginRequest)
-	if !ok || r.login() == nil {
-		return nil, oidc.ErrInvalidGrant().WithDescription("sign-in not completed")
-	}
-	c := loginClaims(r.login(), req.GetScopes())
-	c["scope"] = strings.Join(req.GetScopes(), " ")
-	return c, nil
 }
 
 func (s *store) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
