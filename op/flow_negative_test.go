@@ -1,6 +1,8 @@
 package op_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/siwe"
 )
 
 // authorizeError follows /authorize and expects an error redirect to the
@@ -350,4 +353,9 @@ func TestConcurrentLoginVerify(t *testing.T) {
 		resp, _ := postJSON(t, b, ts.Issuer+"/login/verify", map[string]any{"authRequestID": id, "challengeId": ch["challengeId"], "signature": sig})
 		return resp.StatusCode
 	})
+	// Completing the request is one guard; the nonce's single use is
+	// another, and must hold by itself: the challenge is spent.
+	if err := ts.DB.ConsumeChallenge(context.Background(), ch["challengeId"].(string), time.Now()); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("after the sign-in, consuming its challenge again gives %v, want %v", err, siwe.ErrChallengeUsed)
+	}
 }
