@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +152,18 @@ func TestDevDefaults(t *testing.T) {
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLogsNeverCarryAParameterWhole: a long value is cut in the log line.
+func TestLogsNeverCarryAParameterWhole(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(LogConfig{Level: "info", Format: "json"}, &buf)
+	log.Info("request", "state", strings.Repeat("s", 100_000), slog.Group("auth_request", "redirect_uri", strings.Repeat("r", 5000)))
+	if buf.Len() > 2*maxLoggedValue+300 {
+		t.Fatalf("log line of %d bytes: %.300s", buf.Len(), buf.String())
+	}
+	if !strings.Contains(buf.String(), "(100000 bytes)") {
+		t.Fatalf("the cut is not marked: %.400s", buf.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,10 +212,24 @@ func newRegistry(db *storage.DB, dev bool) *clients.Registry {
 	return clients.NewRegistry(db, opts...)
 }
 
+// maxLoggedValue bounds every string a log line carries: request
+// parameters reach the log (zitadel logs some itself), and none may be
+// written whole.
+const maxLoggedValue = 256
+
+// shortenAttr cuts a long string attribute to maxLoggedValue bytes.
+func shortenAttr(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindString && len(a.Value.String()) > maxLoggedValue {
+		s := strings.ToValidUTF8(a.Value.String()[:maxLoggedValue], "")
+		a.Value = slog.StringValue(s + "…(" + strconv.Itoa(len(a.Value.String())) + " bytes)")
+	}
+	return a
+}
+
 func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: shortenAttr}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
