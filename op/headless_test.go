@@ -205,9 +205,10 @@ func TestLicenseClient(t *testing.T) {
 	}
 
 	// A signer signs for the license, not for any account it names.
+	// (On the license's own chain, so that only this rule can refuse it.)
 	victim := newWallet(t)
-	state, challenge = dimoChallenge(t, ts, c.ID, victim.Address(), "openid")
-	if resp, body := dimoSubmit(t, ts, c.ID, state, signer.Sign(t, challenge)); resp.StatusCode != 400 || body["error"] != "invalid_grant" ||
+	msg := nonceFor(t, ts, map[string]any{"address": victim.Address(), "client_id": c.ID, "chain_id": 137})["message"].(string)
+	if resp, body := verifyJSON(t, ts, msg, signer.Sign(t, msg)); resp.StatusCode != 400 || body["error"] != "invalid_grant" ||
 		!strings.Contains(body["error_description"].(string), "does not match the address") {
 		t.Fatalf("signer signing for another account: %d %v", resp.StatusCode, body)
 	}
