@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/signet-id/signet/internal/clocktest"
 )
 
 // countingStore counts reads, to tell cache hits from store reads.
@@ -18,7 +20,7 @@ func (s *countingStore) GetClient(ctx context.Context, id string) (*Client, erro
 	return s.memStore.GetClient(ctx, id)
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{t: t0} }
+func newFakeClock() *clocktest.Clock { return clocktest.New(t0) }
 
 func addPublic(t *testing.T, r *Registry) *Client {
 	t.Helper()

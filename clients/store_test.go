@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/signet-id/signet/internal/clocktest"
 )
 
 // memStore is a map-backed Store for registry tests; it copies clients in and
@@ -114,31 +116,13 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // newTestRegistry returns a registry over a fresh memStore with a fake clock
 // at t0 and counting randomness, plus the store and clock.
-func newTestRegistry(opts ...Option) (*Registry, *memStore, *fakeClock) {
+func newTestRegistry(opts ...Option) (*Registry, *memStore, *clocktest.Clock) {
 	store := newMemStore()
-	clock := &fakeClock{t: t0}
+	clock := clocktest.New(t0)
 	opts = append([]Option{WithClock(clock.Now), WithRandom(&countingReader{})}, opts...)
 	return NewRegistry(store, opts...), store, clock
 }

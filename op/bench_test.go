@@ -27,9 +27,9 @@ import (
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
-	"github.com/signet-id/signet/storage/storagetest"
 )
 
 func maxRSSMB() float64 {

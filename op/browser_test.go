@@ -26,8 +26,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/op"
-	"github.com/signet-id/signet/storage/storagetest"
 )
 
 // These tests drive the real login page (web/templates/login.html and

@@ -19,9 +19,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/chaintest"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
-	"github.com/signet-id/signet/siwe/chaintest"
 )
 
 // Primary ENS names (op.ENS) on go-ethereum's simulated chain, with the

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/clocktest"
 	"github.com/signet-id/signet/siwe"
 )
 
@@ -174,7 +175,7 @@ func TestTokenEndpointRejects(t *testing.T) {
 		tokenError(t, err, "invalid_grant")
 	})
 	t.Run("expired code", func(t *testing.T) {
-		clock := &testClock{t: time.Now()}
+		clock := clocktest.New(time.Now())
 		ts := newTestServer(t, clock)
 		c, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{testRedirect}})
 		app := newRP(t, ts, c.ID, secret)
@@ -252,7 +253,7 @@ func TestNoRefreshTokenWithoutOfflineAccess(t *testing.T) {
 
 // TestLoginVerifyRejects drives the login endpoints as the page does.
 func TestLoginVerifyRejects(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := clocktest.New(time.Now())
 	ts := newTestServer(t, clock)
 	c, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{testRedirect}})
 	app := newRP(t, ts, c.ID, secret)

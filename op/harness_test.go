@@ -24,28 +24,11 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/clocktest"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
-
-// testClock is a settable clock shared by every part of a test server.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // testServer is Signet on a loopback port with a SQLite file.
 type testServer struct {
@@ -55,7 +38,7 @@ type testServer struct {
 	Registry *clients.Registry
 	Keys     *op.KeyRing
 	Signet   *op.Server
-	Clock    *testClock
+	Clock    *clocktest.Clock
 
 	mu      sync.Mutex
 	secrets map[string]string // of the clients addClient registered
@@ -72,7 +55,7 @@ const testSecret = "test-secret-test-secret-test-secret-0123"
 
 // newTestServer starts Signet on 127.0.0.1:0 over a fresh SQLite file.
 // A nil clock means the real one.
-func newTestServer(t testing.TB, clock *testClock, mutate ...func(*op.Config)) *testServer {
+func newTestServer(t testing.TB, clock *clocktest.Clock, mutate ...func(*op.Config)) *testServer {
 	t.Helper()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "signet.db")
 	return newTestServerDSN(t, dsn, clock, mutate...)
@@ -84,14 +67,14 @@ func newTestServerPath(t testing.TB, path string) *testServer {
 	return newTestServerFull(t, "sqlite:"+filepath.Join(t.TempDir(), "signet.db"), nil, path, nil)
 }
 
-func newTestServerDSN(t testing.TB, dsn string, clock *testClock, mutate ...func(*op.Config)) *testServer {
+func newTestServerDSN(t testing.TB, dsn string, clock *clocktest.Clock, mutate ...func(*op.Config)) *testServer {
 	t.Helper()
 	return newTestServerFull(t, dsn, clock, "", nil, mutate...)
 }
 
 // newTestServerFull is the general form: an issuer path, and deps may
 // change the parts the server is built from (e.g. its signature checker).
-func newTestServerFull(t testing.TB, dsn string, clock *testClock, path string, deps func(*op.Deps), mutate ...func(*op.Config)) *testServer {
+func newTestServerFull(t testing.TB, dsn string, clock *clocktest.Clock, path string, deps func(*op.Deps), mutate ...func(*op.Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/clocktest"
 	"github.com/signet-id/signet/op"
 )
 
@@ -244,7 +245,7 @@ func TestLicenseClient(t *testing.T) {
 // TestHeadlessRejects is the negative matrix for both APIs; every case checks
 // the exact status and error.
 func TestHeadlessRejects(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := clocktest.New(time.Now())
 	ts := newTestServer(t, clock, func(c *op.Config) { c.ChainIDs = []int64{1, 137} })
 	c, _ := ts.addClient(t, clients.Params{RedirectURIs: []string{dimoDomain}})
 	other, _ := ts.addClient(t, clients.Params{RedirectURIs: []string{dimoDomain}})
@@ -421,7 +422,7 @@ func TestHeadlessRejects(t *testing.T) {
 }
 
 func TestHeadlessRateLimits(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := clocktest.New(time.Now())
 	ts := newTestServer(t, clock, func(c *op.Config) {
 		c.RateLimits = op.RateLimits{PerIP: 5, PerAddress: 2, Window: time.Minute}
 	})

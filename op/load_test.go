@@ -28,7 +28,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/signet-id/signet/op/floor"
+	"github.com/signet-id/signet/internal/floor"
 )
 
 // loadEnv carries a child's loadSpec; a test binary started with it is a

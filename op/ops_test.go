@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/clocktest"
 	"github.com/signet-id/signet/op"
 )
 
@@ -91,7 +92,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestKeyRingPublishesBeforeUseAndDropsAfterRetention(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := clocktest.New(time.Now())
 	ts := newTestServer(t, clock)
 	ctx := context.Background()
 	first, err := ts.Keys.SigningKey(ctx)

@@ -16,9 +16,10 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/storage"
-	"github.com/signet-id/signet/storage/storagetest"
 )
 
 // replica is one `signet serve` process's worth of parts: its own pool,
@@ -31,7 +32,7 @@ type replica struct {
 	registry *clients.Registry
 }
 
-func newReplica(t *testing.T, name, dsn, issuer string, keyClock *testClock) *replica {
+func newReplica(t *testing.T, name, dsn, issuer string, keyClock *clocktest.Clock) *replica {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, dsn)
@@ -68,7 +69,7 @@ type cluster struct {
 	replicas map[string]*replica
 	target   atomic.Value // string
 	balancer *httptest.Server
-	keyClock *testClock // the replicas' key rings run on it
+	keyClock *clocktest.Clock // the replicas' key rings run on it
 }
 
 func newCluster(t *testing.T, dsn string) *cluster {
@@ -77,7 +78,7 @@ func newCluster(t *testing.T, dsn string) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{issuer: "http://" + ln.Addr().String(), replicas: map[string]*replica{}, keyClock: &testClock{t: time.Now()}}
+	c := &cluster{issuer: "http://" + ln.Addr().String(), replicas: map[string]*replica{}, keyClock: clocktest.New(time.Now())}
 	c.replicas["a"] = newReplica(t, "a", dsn, c.issuer, c.keyClock)
 	c.replicas["b"] = newReplica(t, "b", dsn, c.issuer, c.keyClock)
 	c.target.Store("a")

@@ -20,7 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
-	"github.com/signet-id/signet/siwe/chaintest"
+	"github.com/signet-id/signet/internal/chaintest"
 )
 
 // simChainID is the chain ID of go-ethereum's simulated backend.

@@ -7,13 +7,14 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	siwego "github.com/spruceid/siwe-go"
+
+	"github.com/signet-id/signet/internal/clocktest"
 )
 
 const (
@@ -25,32 +26,12 @@ const (
 // Issue writes and stores the same instant.
 var testStart = time.Date(2025, 6, 1, 12, 0, 0, 123456789, time.UTC)
 
-// fakeClock is a settable clock safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // testEnv is a Verifier wired to an in-memory store, a fake clock and a
 // deterministic random source.
 type testEnv struct {
 	v     *Verifier
 	store *memStore
-	clock *fakeClock
+	clock *clocktest.Clock
 	key   *ecdsa.PrivateKey
 	addr  common.Address
 }
@@ -67,7 +48,7 @@ func newTestEnv(t testing.TB, opts ...Option) *testEnv {
 func newTestEnvConfig(t testing.TB, cfg Config, opts ...Option) *testEnv {
 	t.Helper()
 	store := newMemStore()
-	clock := newFakeClock(testStart)
+	clock := clocktest.New(testStart)
 	key := newKey(t)
 	all := append([]Option{WithClock(clock.Now), WithRandom(rand.NewChaCha8([32]byte{1}))}, opts...)
 	v, err := NewVerifier(cfg, store, all...)

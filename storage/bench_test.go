@@ -11,9 +11,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/signet-id/signet/op/floor"
+	"github.com/signet-id/signet/internal/floor"
+	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/siwe"
-	"github.com/signet-id/signet/storage/storagetest"
 )
 
 // BenchmarkHeadlessWrites: what one headless sign-in writes (its challenge,

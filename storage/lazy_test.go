@@ -6,7 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/signet-id/signet/storage/storagetest"
+	"github.com/signet-id/signet/internal/storagetest"
 )
 
 // On PostgreSQL, challenges are stored on connections that commit without

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/signet-id/signet/storage/storagetest"
+	"github.com/signet-id/signet/internal/storagetest"
 )
 
 func openPostgres(t *testing.T) *DB {

@@ -12,25 +12,13 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
-	"github.com/signet-id/signet/storage/storagetest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func open(t *testing.T, dsn string, c *clock) *storage.DB {
+func open(t *testing.T, dsn string, c *clocktest.Clock) *storage.DB {
 	t.Helper()
 	db, err := storage.Open(context.Background(), dsn, storage.WithClock(c.Now))
 	if err != nil {
@@ -43,7 +31,7 @@ func open(t *testing.T, dsn string, c *clock) *storage.DB {
 // TestStore is the conformance suite every backend must pass.
 func TestStore(t *testing.T) {
 	storagetest.Backends(t, func(t *testing.T, dsn string) {
-		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		c := clocktest.New(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 		db := open(t, dsn, c)
 		t.Run("migrate again keeps data", func(t *testing.T) { testMigrateTwice(t, dsn, db, c) })
 		t.Run("clients", func(t *testing.T) { testClients(t, db) })
@@ -61,7 +49,7 @@ func TestStore(t *testing.T) {
 	})
 }
 
-func testMigrateTwice(t *testing.T, dsn string, db *storage.DB, c *clock) {
+func testMigrateTwice(t *testing.T, dsn string, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	if err := db.CreateClient(ctx, &clients.Client{ID: "keep-me", Name: "Keep", RedirectURIs: []string{"https://a.example/cb"}}); err != nil {
 		t.Fatal(err)
@@ -133,7 +121,7 @@ func testClients(t *testing.T, db *storage.DB) {
 	}
 }
 
-func newChallenge(c *clock, id, nonce string) *siwe.Challenge {
+func newChallenge(c *clocktest.Clock, id, nonce string) *siwe.Challenge {
 	return &siwe.Challenge{
 		ID: id, Nonce: nonce, Message: "msg " + nonce, Address: common.HexToAddress("0x00000000000000000000000000000000000000b2"),
 		ChainID: 1, ClientID: "app", Scopes: []string{"openid"}, RedirectURI: "https://a.example/cb",
@@ -141,7 +129,7 @@ func newChallenge(c *clock, id, nonce string) *siwe.Challenge {
 	}
 }
 
-func testChallenges(t *testing.T, db *storage.DB, c *clock) {
+func testChallenges(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	ch := newChallenge(c, "ch1", "nonce0000000000001")
 	if err := db.SaveChallenge(ctx, ch); err != nil {
@@ -179,7 +167,7 @@ func testChallenges(t *testing.T, db *storage.DB, c *clock) {
 	}
 }
 
-func testChallengeRace(t *testing.T, db *storage.DB, c *clock) {
+func testChallengeRace(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	_ = db.SaveChallenge(ctx, newChallenge(c, "race", "nonce0000000race01"))
 	oneWins(t, 50, "consumptions", siwe.ErrChallengeUsed, func(int) error {
@@ -189,12 +177,12 @@ func testChallengeRace(t *testing.T, db *storage.DB, c *clock) {
 
 // headlessWrite is a headless sign-in's issuance: a new login and its
 // access token, redeeming challenge.
-func headlessWrite(c *clock, challenge, suffix string) storage.TokenWrite {
+func headlessWrite(c *clocktest.Clock, challenge, suffix string) storage.TokenWrite {
 	login := &storage.Login{ID: "login-" + suffix, Subject: "eip155:1:0xB2", Address: "0xB2", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now().Add(time.Hour)}
 	return storage.TokenWrite{Challenge: challenge, Login: login, Access: token(c, "at-"+suffix, storage.KindAccess, login.ID, "", "")}
 }
 
-func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clock) {
+func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	_ = db.SaveChallenge(ctx, newChallenge(c, "hl1", "nonce00000000hl001"))
 	if err := db.CreateTokens(ctx, headlessWrite(c, "hl1", "hl1-a")); err != nil {
@@ -267,7 +255,7 @@ func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clock) {
 	}
 }
 
-func testChallengeTokensRace(t *testing.T, db *storage.DB, c *clock) {
+func testChallengeTokensRace(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	_ = db.SaveChallenge(ctx, newChallenge(c, "hl-race", "nonce00000hlrace01"))
 	oneWins(t, 30, "redemptions", siwe.ErrChallengeUsed, func(i int) error {
@@ -299,7 +287,7 @@ func oneWins(t *testing.T, n int, what string, lost error, attempt func(i int) e
 	}
 }
 
-func completedRequest(t *testing.T, db *storage.DB, c *clock, id string) {
+func completedRequest(t *testing.T, db *storage.DB, c *clocktest.Clock, id string) {
 	t.Helper()
 	ctx := context.Background()
 	if err := db.CreateAuthRequest(ctx, &storage.AuthRequest{
@@ -314,13 +302,13 @@ func completedRequest(t *testing.T, db *storage.DB, c *clock, id string) {
 	}
 }
 
-func token(c *clock, id, kind, login, authReq, family string) *storage.Token {
+func token(c *clocktest.Clock, id, kind, login, authReq, family string) *storage.Token {
 	return &storage.Token{ID: id, Kind: kind, ClientID: "app", Subject: "eip155:1:0xB2", Audience: []string{"app"},
 		Scopes: []string{"openid"}, LoginID: login, AuthRequestID: authReq, FamilyID: family,
 		CreatedAt: c.Now(), ExpiresAt: c.Now().Add(time.Hour)}
 }
 
-func testAuthRequestCode(t *testing.T, db *storage.DB, c *clock) {
+func testAuthRequestCode(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar1")
 	again := &storage.Login{ID: "login-x", Subject: "s", Address: "a", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now()}
@@ -363,7 +351,7 @@ func testAuthRequestCode(t *testing.T, db *storage.DB, c *clock) {
 	}
 }
 
-func testCodeRace(t *testing.T, db *storage.DB, c *clock) {
+func testCodeRace(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar-race")
 	_ = db.SaveAuthCode(ctx, "ar-race", "coderace", c.Now().Add(time.Minute))
@@ -372,7 +360,7 @@ func testCodeRace(t *testing.T, db *storage.DB, c *clock) {
 	})
 }
 
-func testRefreshRotation(t *testing.T, db *storage.DB, c *clock) {
+func testRefreshRotation(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar-rt")
 	if err := db.CreateTokens(ctx, storage.TokenWrite{Access: token(c, "rt-at1", storage.KindAccess, "login-ar-rt", "ar-rt", "rt1"),
@@ -402,7 +390,7 @@ func testRefreshRotation(t *testing.T, db *storage.DB, c *clock) {
 	}
 }
 
-func testRefreshRace(t *testing.T, db *storage.DB, c *clock) {
+func testRefreshRace(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar-rr")
 	_ = db.CreateTokens(ctx, storage.TokenWrite{Access: token(c, "rr-at", storage.KindAccess, "login-ar-rr", "ar-rr", "rr"), Refresh: token(c, "rr", storage.KindRefresh, "login-ar-rr", "ar-rr", "rr")})
@@ -412,7 +400,7 @@ func testRefreshRace(t *testing.T, db *storage.DB, c *clock) {
 	})
 }
 
-func testKeys(t *testing.T, db *storage.DB, c *clock) {
+func testKeys(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	k1 := &storage.SigningKey{ID: "k1", Algorithm: "RS256", PublicJWK: []byte("{}"), PrivateKey: []byte{1}, CreatedAt: c.Now(), ActiveAt: c.Now()}
 	if err := db.CreateSigningKey(ctx, k1); err != nil {
@@ -456,7 +444,7 @@ func testSettings(t *testing.T, db *storage.DB) {
 	}
 }
 
-func testSweep(t *testing.T, db *storage.DB, c *clock) {
+func testSweep(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	_ = db.SaveChallenge(ctx, newChallenge(c, "sw", "nonce00000000sweep"))
 	c.Advance(30 * 24 * time.Hour)
@@ -474,7 +462,7 @@ func testSweep(t *testing.T, db *storage.DB, c *clock) {
 
 func TestClaimElectsOne(t *testing.T) {
 	storagetest.Backends(t, func(t *testing.T, dsn string) {
-		c := &clock{t: time.Now()}
+		c := clocktest.New(time.Now())
 		a, b := open(t, dsn, c), open(t, dsn, c)
 		var wins atomic.Int32
 		var wg sync.WaitGroup
@@ -503,7 +491,7 @@ func TestClaimElectsOne(t *testing.T) {
 }
 
 func TestErrorHookCountsFailures(t *testing.T) {
-	c := &clock{t: time.Now()}
+	c := clocktest.New(time.Now())
 	var failures atomic.Int32
 	db, err := storage.Open(context.Background(), storagetest.SQLiteDSN(t), storage.WithClock(c.Now), storage.WithErrorHook(func(error) { failures.Add(1) }))
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/signet-id/signet/op/floor"
+	"github.com/signet-id/signet/internal/floor"
 )
 
 // BenchmarkServeMemory runs `signet serve` as its own process on SQLite,

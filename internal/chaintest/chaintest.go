@@ -138,7 +138,7 @@ func (c *Chain) Code(t testing.TB, addr common.Address) []byte {
 func ContractsDir(t testing.TB) string {
 	t.Helper()
 	if _, file, _, ok := runtime.Caller(0); ok {
-		dir := filepath.Join(filepath.Dir(file), "..", "testdata", "contracts")
+		dir := filepath.Join(filepath.Dir(file), "..", "..", "siwe", "testdata", "contracts")
 		if _, err := os.Stat(dir); err == nil {
 			return dir
 		}
