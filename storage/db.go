@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -242,7 +244,8 @@ func (db *DB) openReaders(d gorm.Dialector) error {
 	return nil
 }
 
-// dialectorFor turns a DSN into a gorm dialector.
+// dialectorFor turns a DSN into a gorm dialector. For SQLite it also makes
+// the database files private (see makePrivate) before SQLite opens them.
 func dialectorFor(dsn string) (gorm.Dialector, string, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
@@ -250,6 +253,9 @@ func dialectorFor(dsn string) (gorm.Dialector, string, error) {
 		path = strings.TrimPrefix(path, "//")
 		if path == "" || strings.Contains(path, "?") || path == ":memory:" {
 			return nil, "", fmt.Errorf("database %q: want sqlite:PATH to a file, without options", dsn)
+		}
+		if err := makePrivate(path); err != nil {
+			return nil, "", fmt.Errorf("database %q: %w", dsn, err)
 		}
 		// _txlock=immediate: read-then-write transactions take the write lock
 		// up front, so concurrent writers queue on busy_timeout instead of
@@ -264,6 +270,36 @@ func dialectorFor(dsn string) (gorm.Dialector, string, error) {
 	default:
 		return nil, "", fmt.Errorf("database %q: want sqlite:PATH or a postgres:// URL", redactDSN(dsn))
 	}
+}
+
+// makePrivate creates the SQLite database file at path, readable and
+// writable by its owner only, unless it exists; an existing file, and a WAL
+// and shared-memory index left beside it, lose any group or world access.
+// The files hold login history. SQLite gives the -wal and -shm files it
+// creates the database file's permissions, so they are private too.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			if err := os.Chmod(name, mode&^0o077); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // redactDSN hides a password in a URL-shaped DSN.
