@@ -25,6 +25,10 @@ import (
 	"github.com/signet-id/signet/storage"
 )
 
+// ErrWrongSecret reports that the configured secret does not open private
+// material stored in the database: it was sealed under another secret.
+var ErrWrongSecret = errors.New("the secret does not open the private keys stored in this database; use the secret they were sealed with")
+
 // Sealer encrypts private material at rest with AES-256-GCM under a key
 // derived (HKDF-SHA256) from the configured secret.
 type Sealer struct {
@@ -60,7 +64,8 @@ func (s *Sealer) Seal(plaintext []byte) ([]byte, error) {
 	return s.aead.Seal(nonce, nonce, plaintext, nil), nil
 }
 
-// Open decrypts what Seal produced.
+// Open decrypts what Seal produced; it returns [ErrWrongSecret] when sealed
+// was not sealed under this secret.
 func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
@@ -68,7 +73,7 @@ func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 	}
 	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
 	if err != nil {
-		return nil, errors.New("cannot decrypt a stored private key: is the secret the one it was sealed with?")
+		return nil, ErrWrongSecret
 	}
 	return out, nil
 }
@@ -98,8 +103,14 @@ func NewKeyRing(db *storage.DB, sealer *Sealer, now func() time.Time, refresh ti
 	return &KeyRing{db: db, sealer: sealer, now: now, refresh: refresh, private: map[string]*rsa.PrivateKey{}}
 }
 
-// Ensure creates a first signing key when none is usable.
+// Ensure creates a first signing key when none is usable. It fails with
+// [ErrWrongSecret] when the ring's secret does not open the stored keys, so
+// that a server on the wrong secret refuses to start rather than fail
+// every sign-in.
 func (k *KeyRing) Ensure(ctx context.Context) error {
+	if err := k.CheckSecret(ctx); err != nil {
+		return err
+	}
 	if err := k.reload(ctx); err != nil {
 		return err
 	}
@@ -117,8 +128,18 @@ func (k *KeyRing) Ensure(ctx context.Context) error {
 
 // Rotate publishes a new key that starts signing after delay; older keys are
 // retired then and leave the JWKS keep after that, when every token they
-// signed has expired.
+// signed has expired. It refuses, with [ErrWrongSecret], when the ring's
+// secret does not open the stored keys: a key sealed under another secret
+// than the servers' would break every sign-in once it starts signing.
 func (k *KeyRing) Rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
+	if err := k.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
+	return k.rotate(ctx, delay, keep)
+}
+
+// rotate is Rotate once the secret is checked.
+func (k *KeyRing) rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
 	activeAt := k.now().Add(delay)
 	key, err := k.create(ctx, activeAt)
 	if err != nil {
@@ -128,6 +149,37 @@ func (k *KeyRing) Rotate(ctx context.Context, delay, keep time.Duration) (*stora
 		return nil, err
 	}
 	return key, k.reload(ctx)
+}
+
+// CheckSecret returns [ErrWrongSecret], naming what it could not open, unless
+// the ring's secret opens every stored private key that signs now or will
+// sign (retired keys are only published) and the stored crypto key, when
+// there is one.
+func (k *KeyRing) CheckSecret(ctx context.Context) error {
+	now := k.now()
+	keys, err := k.db.SigningKeys(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, sk := range keys {
+		if !sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now) {
+			continue
+		}
+		if _, err := k.sealer.Open(sk.PrivateKey); err != nil {
+			return fmt.Errorf("signing key %s: %w", sk.ID, err)
+		}
+	}
+	sealed, err := k.db.Setting(ctx, cryptoKeySetting)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := k.sealer.Open(sealed); err != nil {
+		return fmt.Errorf("crypto key: %w", err)
+	}
+	return nil
 }
 
 // List returns the keys still published, newest first.
@@ -350,7 +402,9 @@ func KeyRetention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL t
 
 // RotateIfDue rotates when the newest key is older than every. Of several
 // replicas calling it at once, exactly one rotates: they race to claim the
-// newest key's rotation in the database.
+// newest key's rotation in the database. A replica whose secret does not
+// open the stored keys fails with [ErrWrongSecret] before it claims, which
+// leaves the rotation to the others.
 func (k *KeyRing) RotateIfDue(ctx context.Context, every, delay, keep time.Duration) (*storage.SigningKey, error) {
 	keys, err := k.db.SigningKeys(ctx, k.now())
 	if err != nil {
@@ -359,9 +413,12 @@ func (k *KeyRing) RotateIfDue(ctx context.Context, every, delay, keep time.Durat
 	if len(keys) == 0 || k.now().Sub(keys[0].ActiveAt) < every {
 		return nil, nil
 	}
+	if err := k.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
 	won, err := k.db.Claim(ctx, "rotate-after:"+keys[0].ID)
 	if err != nil || !won {
 		return nil, err
 	}
-	return k.Rotate(ctx, delay, keep)
+	return k.rotate(ctx, delay, keep)
 }
