@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -351,8 +352,45 @@ func (db *DB) Close() error {
 	return sqlDB.Close()
 }
 
+// PostgreSQL advisory lock keys ("signet" and a number), one per task that
+// replicas must not run at the same time. Advisory locks are per database.
+const (
+	migrationLock int64 = 0x7369676e65740001
+	firstKeyLock  int64 = 0x7369676e65740002
+)
+
+// migrate brings the schema up to date. On PostgreSQL, replicas starting
+// together on a fresh database would each see a table missing and create
+// it, and all but one would fail ("already exists"): there, one process at
+// a time migrates, holding a session advisory lock on the connection it
+// migrates through.
 func (db *DB) migrate(ctx context.Context) error {
-	err := db.gorm.WithContext(ctx).AutoMigrate(
+	g := db.gorm
+	if db.driver == "postgres" {
+		sqlDB, err := db.gorm.DB()
+		if err != nil {
+			return err
+		}
+		conn, err := sqlDB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate postgres schema: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+			return fmt.Errorf("migrate postgres schema: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock); err != nil {
+				// Closing the session releases its locks.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+		g, err = gorm.Open(postgres.New(postgres.Config{Conn: conn}), &gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			return fmt.Errorf("migrate postgres schema: %w", err)
+		}
+	}
+	err := g.WithContext(ctx).AutoMigrate(
 		&clientRow{}, &challengeRow{}, &loginRow{}, &authRequestRow{},
 		&tokenRow{}, &signingKeyRow{}, &settingRow{},
 	)
