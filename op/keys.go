@@ -103,10 +103,15 @@ func NewKeyRing(db *storage.DB, sealer *Sealer, now func() time.Time, refresh ti
 	return &KeyRing{db: db, sealer: sealer, now: now, refresh: refresh, private: map[string]*rsa.PrivateKey{}}
 }
 
-// Ensure creates a first signing key when none is usable. It fails with
-// [ErrWrongSecret] when the ring's secret does not open the stored keys, so
-// that a server on the wrong secret refuses to start rather than fail
-// every sign-in.
+// Ensure creates a first signing key when none is usable, and loads the
+// keys. Replicas starting together on one database elect one first key
+// (the database stores only one) and every one of them loads it before it
+// serves: a replica signing with a key of its own would issue tokens that
+// the others do not publish until their next reload.
+//
+// It fails with [ErrWrongSecret] when the ring's secret does not open the
+// stored keys, so that a server on the wrong secret refuses to start rather
+// than fail every sign-in.
 func (k *KeyRing) Ensure(ctx context.Context) error {
 	if err := k.CheckSecret(ctx); err != nil {
 		return err
@@ -120,11 +125,23 @@ func (k *KeyRing) Ensure(ctx context.Context) error {
 	if ok {
 		return nil
 	}
-	if _, err := k.create(ctx, k.now()); err != nil {
+	// The first key is active from a little before now, as nothing signed
+	// before it: a replica that read its clock a moment earlier, or whose
+	// clock is a little behind, then finds it usable too.
+	key, err := k.newKey(k.now().Add(-firstKeyBackdate))
+	if err != nil {
 		return err
 	}
+	if _, err := k.db.EnsureSigningKey(ctx, key, k.now()); err != nil {
+		return fmt.Errorf("store signing key: %w", err)
+	}
+	// Whether this replica's key or another's won, load the winner.
 	return k.reload(ctx)
 }
+
+// firstKeyBackdate is how long before its creation a first signing key
+// counts as active; it covers the clock differences between replicas.
+const firstKeyBackdate = time.Minute
 
 // Rotate publishes a new key that starts signing after delay; older keys are
 // retired then and leave the JWKS keep after that, when every token they
@@ -187,7 +204,21 @@ func (k *KeyRing) List(ctx context.Context) ([]*storage.SigningKey, error) {
 	return k.db.SigningKeys(ctx, k.now())
 }
 
+// create makes a key that starts signing at activeAt and stores it.
 func (k *KeyRing) create(ctx context.Context, activeAt time.Time) (*storage.SigningKey, error) {
+	key, err := k.newKey(activeAt)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.db.CreateSigningKey(ctx, key); err != nil {
+		return nil, fmt.Errorf("store signing key: %w", err)
+	}
+	return key, nil
+}
+
+// newKey makes a 2048-bit RSA key that starts signing at activeAt, its
+// private half sealed.
+func (k *KeyRing) newKey(activeAt time.Time) (*storage.SigningKey, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -204,14 +235,10 @@ func (k *KeyRing) create(ctx context.Context, activeAt time.Time) (*storage.Sign
 	if err != nil {
 		return nil, err
 	}
-	key := &storage.SigningKey{
+	return &storage.SigningKey{
 		ID: kid, Algorithm: string(jose.RS256), PublicJWK: pub, PrivateKey: sealed,
 		CreatedAt: k.now(), ActiveAt: activeAt,
-	}
-	if err := k.db.CreateSigningKey(ctx, key); err != nil {
-		return nil, fmt.Errorf("store signing key: %w", err)
-	}
-	return key, nil
+	}, nil
 }
 
 // Thumbprint is the RFC 7638 SHA-256 thumbprint of a public key, base64url.

@@ -3,7 +3,9 @@ package op_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,4 +97,57 @@ func TestWrongSecretCannotOpenCryptoKey(t *testing.T) {
 	if err := keyRing(t, db, testSecret, clock).CheckSecret(ctx); err != nil {
 		t.Fatalf("CheckSecret with the right secret: %v", err)
 	}
+}
+
+// Replicas starting together on a database without a key elect one first
+// key, and each signs with it and publishes it from the start.
+func TestReplicasElectOneFirstKey(t *testing.T) {
+	storagetest.Backends(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		clock := &testClock{t: time.Now()}
+		rings := make([]*op.KeyRing, 4)
+		for i := range rings {
+			db, err := storage.Open(ctx, dsn, storage.WithClock(clock.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			rings[i] = keyRing(t, db, testSecret, clock)
+		}
+		var wg sync.WaitGroup
+		for _, r := range rings {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.Ensure(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		first, err := rings[0].SigningKey(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rings {
+			sk, err := r.SigningKey(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := r.KeySet(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var published []string
+			for _, k := range set {
+				published = append(published, k.ID())
+			}
+			if sk.ID() != first.ID() || !slices.Equal(published, []string{first.ID()}) {
+				t.Fatalf("replica %d signs with %s and publishes %v; replica 0 signs with %s", i, sk.ID(), published, first.ID())
+			}
+		}
+	})
 }
