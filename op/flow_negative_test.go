@@ -265,7 +265,7 @@ func TestLoginVerifyRejects(t *testing.T) {
 	})
 	t.Run("short signature", func(t *testing.T) {
 		id, _, ch := start(t)
-		verify(t, id, ch, "0x"+strings.Repeat("ab", 64), 400, "invalid_grant", "cannot read")
+		verify(t, id, ch, "0x"+strings.Repeat("ab", 63), 400, "invalid_grant", "cannot read")
 	})
 	t.Run("expired challenge", func(t *testing.T) {
 		id, w, ch := start(t)
