@@ -322,7 +322,7 @@ func TestHeadlessRejects(t *testing.T) {
 	}{
 		{"empty", "0x", "invalid_request", "hex"},
 		{"not hex", "0xzz" + strings.Repeat("00", 64), "invalid_request", "hex"},
-		{"64 bytes", "0x" + strings.Repeat("11", 64), "invalid_grant", "65 bytes"},
+		{"63 bytes", "0x" + strings.Repeat("11", 63), "invalid_grant", "65 bytes"},
 		{"66 bytes", "0x" + strings.Repeat("11", 66), "invalid_grant", "65 bytes"},
 		{"bad v", "0x" + strings.Repeat("11", 64) + "1d", "invalid_grant", "recovery id"},
 	}

@@ -25,6 +25,10 @@ import (
 	"github.com/signet-id/signet/storage"
 )
 
+// ErrWrongSecret reports that the configured secret does not open private
+// material stored in the database: it was sealed under another secret.
+var ErrWrongSecret = errors.New("the secret does not open the private keys stored in this database; use the secret they were sealed with")
+
 // Sealer encrypts private material at rest with AES-256-GCM under a key
 // derived (HKDF-SHA256) from the configured secret.
 type Sealer struct {
@@ -60,7 +64,8 @@ func (s *Sealer) Seal(plaintext []byte) ([]byte, error) {
 	return s.aead.Seal(nonce, nonce, plaintext, nil), nil
 }
 
-// Open decrypts what Seal produced.
+// Open decrypts what Seal produced; it returns [ErrWrongSecret] when sealed
+// was not sealed under this secret.
 func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
@@ -68,7 +73,7 @@ func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 	}
 	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
 	if err != nil {
-		return nil, errors.New("cannot decrypt a stored private key: is the secret the one it was sealed with?")
+		return nil, ErrWrongSecret
 	}
 	return out, nil
 }
@@ -98,8 +103,19 @@ func NewKeyRing(db *storage.DB, sealer *Sealer, now func() time.Time, refresh ti
 	return &KeyRing{db: db, sealer: sealer, now: now, refresh: refresh, private: map[string]*rsa.PrivateKey{}}
 }
 
-// Ensure creates a first signing key when none is usable.
+// Ensure creates a first signing key when none is usable, and loads the
+// keys. Replicas starting together on one database elect one first key
+// (the database stores only one) and every one of them loads it before it
+// serves: a replica signing with a key of its own would issue tokens that
+// the others do not publish until their next reload.
+//
+// It fails with [ErrWrongSecret] when the ring's secret does not open the
+// stored keys, so that a server on the wrong secret refuses to start rather
+// than fail every sign-in.
 func (k *KeyRing) Ensure(ctx context.Context) error {
+	if err := k.CheckSecret(ctx); err != nil {
+		return err
+	}
 	if err := k.reload(ctx); err != nil {
 		return err
 	}
@@ -109,16 +125,38 @@ func (k *KeyRing) Ensure(ctx context.Context) error {
 	if ok {
 		return nil
 	}
-	if _, err := k.create(ctx, k.now()); err != nil {
+	// The first key is active from a little before now, as nothing signed
+	// before it: a replica that read its clock a moment earlier, or whose
+	// clock is a little behind, then finds it usable too.
+	key, err := k.newKey(k.now().Add(-firstKeyBackdate))
+	if err != nil {
 		return err
 	}
+	if _, err := k.db.EnsureSigningKey(ctx, key, k.now()); err != nil {
+		return fmt.Errorf("store signing key: %w", err)
+	}
+	// Whether this replica's key or another's won, load the winner.
 	return k.reload(ctx)
 }
 
+// firstKeyBackdate is how long before its creation a first signing key
+// counts as active; it covers the clock differences between replicas.
+const firstKeyBackdate = time.Minute
+
 // Rotate publishes a new key that starts signing after delay; older keys are
 // retired then and leave the JWKS keep after that, when every token they
-// signed has expired.
+// signed has expired. It refuses, with [ErrWrongSecret], when the ring's
+// secret does not open the stored keys: a key sealed under another secret
+// than the servers' would break every sign-in once it starts signing.
 func (k *KeyRing) Rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
+	if err := k.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
+	return k.rotate(ctx, delay, keep)
+}
+
+// rotate is Rotate once the secret is checked.
+func (k *KeyRing) rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
 	activeAt := k.now().Add(delay)
 	key, err := k.create(ctx, activeAt)
 	if err != nil {
@@ -130,12 +168,57 @@ func (k *KeyRing) Rotate(ctx context.Context, delay, keep time.Duration) (*stora
 	return key, k.reload(ctx)
 }
 
+// CheckSecret returns [ErrWrongSecret], naming what it could not open, unless
+// the ring's secret opens every stored private key that signs now or will
+// sign (retired keys are only published) and the stored crypto key, when
+// there is one.
+func (k *KeyRing) CheckSecret(ctx context.Context) error {
+	now := k.now()
+	keys, err := k.db.SigningKeys(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, sk := range keys {
+		if !sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now) {
+			continue
+		}
+		if _, err := k.sealer.Open(sk.PrivateKey); err != nil {
+			return fmt.Errorf("signing key %s: %w", sk.ID, err)
+		}
+	}
+	sealed, err := k.db.Setting(ctx, cryptoKeySetting)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := k.sealer.Open(sealed); err != nil {
+		return fmt.Errorf("crypto key: %w", err)
+	}
+	return nil
+}
+
 // List returns the keys still published, newest first.
 func (k *KeyRing) List(ctx context.Context) ([]*storage.SigningKey, error) {
 	return k.db.SigningKeys(ctx, k.now())
 }
 
+// create makes a key that starts signing at activeAt and stores it.
 func (k *KeyRing) create(ctx context.Context, activeAt time.Time) (*storage.SigningKey, error) {
+	key, err := k.newKey(activeAt)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.db.CreateSigningKey(ctx, key); err != nil {
+		return nil, fmt.Errorf("store signing key: %w", err)
+	}
+	return key, nil
+}
+
+// newKey makes a 2048-bit RSA key that starts signing at activeAt, its
+// private half sealed.
+func (k *KeyRing) newKey(activeAt time.Time) (*storage.SigningKey, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -152,14 +235,10 @@ func (k *KeyRing) create(ctx context.Context, activeAt time.Time) (*storage.Sign
 	if err != nil {
 		return nil, err
 	}
-	key := &storage.SigningKey{
+	return &storage.SigningKey{
 		ID: kid, Algorithm: string(jose.RS256), PublicJWK: pub, PrivateKey: sealed,
 		CreatedAt: k.now(), ActiveAt: activeAt,
-	}
-	if err := k.db.CreateSigningKey(ctx, key); err != nil {
-		return nil, fmt.Errorf("store signing key: %w", err)
-	}
-	return key, nil
+	}, nil
 }
 
 // Thumbprint is the RFC 7638 SHA-256 thumbprint of a public key, base64url.
@@ -350,7 +429,9 @@ func KeyRetention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL t
 
 // RotateIfDue rotates when the newest key is older than every. Of several
 // replicas calling it at once, exactly one rotates: they race to claim the
-// newest key's rotation in the database.
+// newest key's rotation in the database. A replica whose secret does not
+// open the stored keys fails with [ErrWrongSecret] before it claims, which
+// leaves the rotation to the others.
 func (k *KeyRing) RotateIfDue(ctx context.Context, every, delay, keep time.Duration) (*storage.SigningKey, error) {
 	keys, err := k.db.SigningKeys(ctx, k.now())
 	if err != nil {
@@ -359,9 +440,12 @@ func (k *KeyRing) RotateIfDue(ctx context.Context, every, delay, keep time.Durat
 	if len(keys) == 0 || k.now().Sub(keys[0].ActiveAt) < every {
 		return nil, nil
 	}
+	if err := k.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
 	won, err := k.db.Claim(ctx, "rotate-after:"+keys[0].ID)
 	if err != nil || !won {
 		return nil, err
 	}
-	return k.Rotate(ctx, delay, keep)
+	return k.rotate(ctx, delay, keep)
 }

@@ -59,10 +59,11 @@ type ContractCaller interface {
 // wrapped signature is checked with a deployless eth_call of the ERC-6492
 // validator (which deploys a counterfactual wallet first); otherwise, when the
 // account has code, its ERC-1271 isValidSignature decides; otherwise the
-// signature must be the account's own 65-byte ECDSA signature (ecrecover).
+// signature must be the account's own ECDSA signature (ecrecover), of 65
+// bytes or 64 in the compact form of EIP-2098.
 //
 // Contract checks need the chain's RPC endpoint; without one only plain
-// 65-byte signatures can be checked. Nothing is cached across calls. Use
+// ECDSA signatures can be checked. Nothing is cached across calls. Use
 // [NewContractChecker]; the zero value knows no RPC endpoint.
 type ContractChecker struct {
 	callers   map[int64]ContractCaller
@@ -103,11 +104,18 @@ func (c *ContractChecker) CheckSignature(ctx context.Context, chainID int64, acc
 	wrapped := hasERC6492Suffix(sig)
 	caller := c.callers[chainID]
 	if caller == nil {
-		if wrapped || len(sig) != crypto.SignatureLength {
-			return common.Address{}, invalidGrant(fmt.Sprintf(
-				"contract-wallet signatures on chain %d need an RPC endpoint, which is not configured", chainID))
+		switch {
+		case !wrapped && len(sig) == crypto.SignatureLength:
+			return EOAChecker{}.CheckSignature(ctx, chainID, account, hash, sig)
+		case !wrapped && len(sig) == compactSignatureLength:
+			// The account's own compact signature (EIP-2098) needs no node;
+			// other 64 bytes may be a contract wallet's.
+			if signer, err := Recover(hash, sig); err == nil && signer == account {
+				return account, nil
+			}
 		}
-		return EOAChecker{}.CheckSignature(ctx, chainID, account, hash, sig)
+		return common.Address{}, invalidGrant(fmt.Sprintf(
+			"contract-wallet signatures on chain %d need an RPC endpoint, which is not configured", chainID))
 	}
 
 	timeout := c.timeout
@@ -127,7 +135,7 @@ func (c *ContractChecker) CheckSignature(ctx context.Context, chainID int64, acc
 	// derived from a key cannot be a deployed contract, and an EIP-7702
 	// account is still controlled by its key. So a node that is down never
 	// locks out plain wallets.
-	if len(sig) == crypto.SignatureLength {
+	if isKeySignature(sig) {
 		if signer, err := Recover(hash, sig); err == nil && signer == account {
 			return account, nil
 		}

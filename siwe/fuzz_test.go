@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -110,6 +111,7 @@ func FuzzParseSignature(f *testing.F) {
 		"0x" + hex.EncodeToString(v27),
 		strings.ToUpper(hex.EncodeToString(v27)),
 		"0x" + hex.EncodeToString(good[:64]),
+		"0x" + hex.EncodeToString(compact(good)),
 		"0x" + hex.EncodeToString(append(good, 0)),
 		"0x" + strings.Repeat("00", 64) + "1d",
 		"", "0x", "0x0", "0xzz", "0X00",
@@ -139,8 +141,18 @@ func FuzzParseSignature(f *testing.F) {
 		if signer != addr {
 			t.Fatalf("CheckSignature accepted signer %v for %v", signer, addr)
 		}
-		if v := sig[len(sig)-1]; len(sig) != 65 || (v != 0 && v != 1 && v != 27 && v != 28) {
-			t.Fatalf("CheckSignature accepted a signature that is not 65 bytes with v in {0,1,27,28}: %x", sig)
+		switch v := sig[len(sig)-1]; len(sig) {
+		case 65:
+			if v != 0 && v != 1 && v != 27 && v != 28 {
+				t.Fatalf("CheckSignature accepted a 65-byte signature with v %d: %x", v, sig)
+			}
+		case 64: // EIP-2098: s, below the y parity bit, is at most n/2 (EIP-2)
+			s := new(big.Int).SetBytes(sig[32:64])
+			if s.SetBit(s, 255, 0).Cmp(new(big.Int).Rsh(crypto.S256().Params().N, 1)) > 0 {
+				t.Fatalf("CheckSignature accepted a compact signature whose s exceeds n/2: %x", sig)
+			}
+		default:
+			t.Fatalf("CheckSignature accepted a signature of %d bytes: %x", len(sig), sig)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package siwe
 import (
 	"context"
 	"encoding/hex"
+	"math/big"
 	"strconv"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -25,8 +26,9 @@ type SignatureChecker interface {
 	CheckSignature(ctx context.Context, chainID int64, account common.Address, hash common.Hash, sig []byte) (signer common.Address, err error)
 }
 
-// EOAChecker accepts 65-byte secp256k1 signatures (r, s, v) made by the
-// account's own key, recovered with ecrecover.
+// EOAChecker accepts secp256k1 signatures made by the account's own key,
+// recovered with ecrecover: 65 bytes (r, s, v), or 64 in the compact form of
+// EIP-2098.
 type EOAChecker struct{}
 
 var _ SignatureChecker = EOAChecker{}
@@ -43,12 +45,20 @@ func (EOAChecker) CheckSignature(_ context.Context, _ int64, account common.Addr
 	return signer, nil
 }
 
-// Recover returns the key that made a 65-byte secp256k1 signature (r, s, v)
-// over hash; v may be 27/28 (Ethereum's legacy encoding) or 0/1. Failures
-// are [*Error] values with CodeInvalidGrant.
+// Recover returns the key that made a secp256k1 signature over hash: 65
+// bytes (r, s, v), where v may be 27/28 (Ethereum's legacy encoding) or 0/1,
+// or 64 bytes (r, yParityAndS) in the compact form of EIP-2098. Failures are
+// [*Error] values with CodeInvalidGrant.
 func Recover(hash common.Hash, sig []byte) (common.Address, error) {
+	if len(sig) == compactSignatureLength {
+		full, ok := expandCompact(sig)
+		if !ok {
+			return common.Address{}, invalidGrant("signature is not a valid secp256k1 signature")
+		}
+		sig = full
+	}
 	if len(sig) != crypto.SignatureLength {
-		return common.Address{}, invalidGrant("signature must be 65 bytes")
+		return common.Address{}, invalidGrant("signature must be 65 bytes (or 64 in the compact form of EIP-2098)")
 	}
 	v := sig[crypto.RecoveryIDOffset]
 	switch v {
@@ -66,6 +76,35 @@ func Recover(hash common.Hash, sig []byte) (common.Address, error) {
 		return common.Address{}, invalidGrant("signature is not a valid secp256k1 signature")
 	}
 	return crypto.PubkeyToAddress(*pub), nil
+}
+
+// compactSignatureLength is the length of an EIP-2098 compact signature.
+const compactSignatureLength = 64
+
+// isKeySignature reports whether sig has the length of a secp256k1
+// signature, 65 bytes or 64 in compact form, rather than of a contract
+// wallet's (which may have any length, these included).
+func isKeySignature(sig []byte) bool {
+	return len(sig) == crypto.SignatureLength || len(sig) == compactSignatureLength
+}
+
+// expandCompact turns an EIP-2098 compact signature (r, yParityAndS) into
+// the 65-byte form (r, s, v) with v of 0 or 1. EIP-2098 "Specification": the
+// top bit of yParityAndS is the y parity and the other 255 bits are s, which
+// is free to lend its top bit because EIP-2 keeps s at most n/2. So, as
+// there, a compact signature whose s exceeds n/2, or whose r or s is out of
+// range, is refused (ok is false).
+func expandCompact(sig []byte) (full []byte, ok bool) {
+	full = make([]byte, crypto.SignatureLength)
+	copy(full, sig[:compactSignatureLength])
+	full[crypto.RecoveryIDOffset] = sig[32] >> 7
+	full[32] &= 0x7f
+	r := new(big.Int).SetBytes(full[:32])
+	s := new(big.Int).SetBytes(full[32:64])
+	if !crypto.ValidateSignatureValues(full[crypto.RecoveryIDOffset], r, s, true) {
+		return nil, false
+	}
+	return full, true
 }
 
 // TextHash returns the EIP-191 (version 0x45, personal_sign) hash of message:

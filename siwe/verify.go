@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // Expect names the request a submitted message must belong to; empty fields are not checked.
@@ -163,20 +164,24 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 // checkSignature decides who signed hash for the challenge's account: one of
 // its delegates (checked offline), else whatever the signature checker
 // accepts (the account's own key, or a contract wallet or license contract
-// through ERC-6492/ERC-1271). When a contract accepted a plain 65-byte
-// signature, the key that made it is named as the signer.
+// through ERC-6492/ERC-1271). A key's signature may be 65 bytes or 64 in
+// the compact form of EIP-2098; 64 bytes that no key of the account's made
+// go to the checker as they came, since a contract wallet may sign in a
+// format of its own. When a contract accepted a plain 65-byte signature,
+// the key that made it is named as the signer.
 func (v *Verifier) checkSignature(ctx context.Context, chainID int64, c *Challenge, hash common.Hash, sig []byte) (common.Address, error) {
-	var recovered common.Address
-	var recErr error
-	if len(sig) == 65 {
-		recovered, recErr = Recover(hash, sig)
-		if recErr == nil && recovered == c.Address {
-			// The account's own key signed: nothing else to ask (an address
-			// derived from a key is no deployed contract).
-			return recovered, nil
+	var recovered common.Address // the key that made sig, when it is a key's signature
+	if isKeySignature(sig) {
+		if key, err := Recover(hash, sig); err == nil {
+			if key == c.Address {
+				// The account's own key signed: nothing else to ask (an
+				// address derived from a key is no deployed contract).
+				return key, nil
+			}
+			recovered = key
 		}
 	}
-	if v.delegates != nil && len(sig) == 65 && recErr == nil && recovered != c.Address {
+	if v.delegates != nil && recovered != (common.Address{}) {
 		ds, err := v.delegates.Delegates(ctx, c)
 		if err != nil {
 			return common.Address{}, unavailable("signer list is unavailable", err)
@@ -193,7 +198,10 @@ func (v *Verifier) checkSignature(ctx context.Context, chainID int64, c *Challen
 		}
 		return common.Address{}, unavailable("signature could not be checked", err)
 	}
-	if signer == c.Address && len(sig) == 65 && recErr == nil {
+	// Only 65 bytes name their key: 64 may be a contract's own format (a
+	// P-256 passkey's r and s), which ecrecover turns into a meaningless
+	// address.
+	if signer == c.Address && len(sig) == crypto.SignatureLength && recovered != (common.Address{}) {
 		signer = recovered
 	}
 	return signer, nil

@@ -369,9 +369,9 @@ func TestVerifyRejects(t *testing.T) {
 			code: CodeInvalidGrant, fragment: "signature does not match the address",
 		},
 		{
-			name: "signature of 64 bytes",
+			name: "signature of 63 bytes",
 			build: func(t *testing.T, env *testEnv, c *Challenge) submission {
-				return submission{c.Message, sign(t, env.key, c.Message)[:130]}
+				return submission{c.Message, sign(t, env.key, c.Message)[:128]}
 			},
 			code: CodeInvalidGrant, fragment: "signature must be 65 bytes",
 		},

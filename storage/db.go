@@ -2,10 +2,13 @@ package storage
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -242,7 +245,8 @@ func (db *DB) openReaders(d gorm.Dialector) error {
 	return nil
 }
 
-// dialectorFor turns a DSN into a gorm dialector.
+// dialectorFor turns a DSN into a gorm dialector. For SQLite it also makes
+// the database files private (see makePrivate) before SQLite opens them.
 func dialectorFor(dsn string) (gorm.Dialector, string, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
@@ -250,6 +254,9 @@ func dialectorFor(dsn string) (gorm.Dialector, string, error) {
 		path = strings.TrimPrefix(path, "//")
 		if path == "" || strings.Contains(path, "?") || path == ":memory:" {
 			return nil, "", fmt.Errorf("database %q: want sqlite:PATH to a file, without options", dsn)
+		}
+		if err := makePrivate(path); err != nil {
+			return nil, "", fmt.Errorf("database %q: %w", dsn, err)
 		}
 		// _txlock=immediate: read-then-write transactions take the write lock
 		// up front, so concurrent writers queue on busy_timeout instead of
@@ -264,6 +271,36 @@ func dialectorFor(dsn string) (gorm.Dialector, string, error) {
 	default:
 		return nil, "", fmt.Errorf("database %q: want sqlite:PATH or a postgres:// URL", redactDSN(dsn))
 	}
+}
+
+// makePrivate creates the SQLite database file at path, readable and
+// writable by its owner only, unless it exists; an existing file, and a WAL
+// and shared-memory index left beside it, lose any group or world access.
+// The files hold login history. SQLite gives the -wal and -shm files it
+// creates the database file's permissions, so they are private too.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			if err := os.Chmod(name, mode&^0o077); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // redactDSN hides a password in a URL-shaped DSN.
@@ -315,8 +352,45 @@ func (db *DB) Close() error {
 	return sqlDB.Close()
 }
 
+// PostgreSQL advisory lock keys ("signet" and a number), one per task that
+// replicas must not run at the same time. Advisory locks are per database.
+const (
+	migrationLock int64 = 0x7369676e65740001
+	firstKeyLock  int64 = 0x7369676e65740002
+)
+
+// migrate brings the schema up to date. On PostgreSQL, replicas starting
+// together on a fresh database would each see a table missing and create
+// it, and all but one would fail ("already exists"): there, one process at
+// a time migrates, holding a session advisory lock on the connection it
+// migrates through.
 func (db *DB) migrate(ctx context.Context) error {
-	err := db.gorm.WithContext(ctx).AutoMigrate(
+	g := db.gorm
+	if db.driver == "postgres" {
+		sqlDB, err := db.gorm.DB()
+		if err != nil {
+			return err
+		}
+		conn, err := sqlDB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate postgres schema: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+			return fmt.Errorf("migrate postgres schema: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock); err != nil {
+				// Closing the session releases its locks.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+		g, err = gorm.Open(postgres.New(postgres.Config{Conn: conn}), &gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			return fmt.Errorf("migrate postgres schema: %w", err)
+		}
+	}
+	err := g.WithContext(ctx).AutoMigrate(
 		&clientRow{}, &challengeRow{}, &loginRow{}, &authRequestRow{},
 		&tokenRow{}, &signingKeyRow{}, &settingRow{},
 	)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -25,7 +26,43 @@ type SigningKey struct {
 
 // CreateSigningKey stores a new key.
 func (db *DB) CreateSigningKey(ctx context.Context, k *SigningKey) error {
-	return translate(db.gorm.WithContext(ctx).Create(&signingKeyRow{
+	return translate(db.gorm.WithContext(ctx).Create(keyRow(k)).Error)
+}
+
+// EnsureSigningKey stores k unless a key is usable at now (active by then
+// and not dropped from the JWKS), and reports whether it stored k. Of
+// callers racing on every replica, at most one stores its key: the check
+// and the insert are one transaction, serialised by an advisory lock on
+// PostgreSQL and by the write lock of SQLite's immediate transactions.
+func (db *DB) EnsureSigningKey(ctx context.Context, k *SigningKey, now time.Time) (bool, error) {
+	stored := false
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if db.driver == "postgres" {
+			// Held until the transaction ends; a waiter's next statement
+			// then sees the winner's key (READ COMMITTED).
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", firstKeyLock).Error; err != nil {
+				return err
+			}
+		}
+		var usable int64
+		err := tx.Model(&signingKeyRow{}).
+			Where("active_at <= ? AND (drop_at = 0 OR drop_at > ?)", now.UnixMilli(), now.UnixMilli()).
+			Count(&usable).Error
+		if err != nil || usable > 0 {
+			return err
+		}
+		stored = true
+		return tx.Create(keyRow(k)).Error
+	})
+	if err != nil {
+		return false, translate(err)
+	}
+	return stored, nil
+}
+
+// keyRow is k as stored.
+func keyRow(k *SigningKey) *signingKeyRow {
+	return &signingKeyRow{
 		ID:         k.ID,
 		Algorithm:  k.Algorithm,
 		PublicJWK:  k.PublicJWK,
@@ -34,7 +71,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *SigningKey) error {
 		ActiveAt:   toMS(k.ActiveAt),
 		RetiredAt:  toMS(k.RetiredAt),
 		DropAt:     toMS(k.DropAt),
-	}).Error)
+	}
 }
 
 // SigningKeys returns every key not yet dropped from the JWKS at now, newest

@@ -349,7 +349,7 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 		}
 		k, err := ring.Rotate(ctx, delay, keep)
 		if err != nil {
-			return err
+			return explainSecret(err)
 		}
 		if c.json {
 			return printJSON(m.Stdout, map[string]string{"kid": k.ID, "active_at": k.ActiveAt.Format(time.RFC3339)})

@@ -52,13 +52,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cryptoKey, err := op.LoadCryptoKey(ctx, db, sealer)
-	if err != nil {
-		return err
-	}
+	// Ensure first: it refuses a secret that does not open the stored keys
+	// before anything is sealed with it.
 	keys := op.NewKeyRing(db, sealer, time.Now, time.Duration(cfg.Keys.Refresh))
 	if err := keys.Ensure(ctx); err != nil {
-		return fmt.Errorf("signing key: %w", err)
+		return fmt.Errorf("signing key: %w", explainSecret(err))
+	}
+	cryptoKey, err := op.LoadCryptoKey(ctx, db, sealer)
+	if err != nil {
+		return explainSecret(err)
 	}
 	registry := newRegistry(db, cfg.Dev)
 	if cfg.Dev {
@@ -263,6 +265,18 @@ func resolveSecret(cfg Config, log *slog.Logger, create bool) (string, error) {
 	}
 	log.Warn("dev mode: generated a key-encryption secret and stored it in a file; set SIGNET_SECRET in production", "file", path)
 	return s, nil
+}
+
+// errWrongSecret is what the operator reads when the configured secret does
+// not open the keys in the database.
+var errWrongSecret = errors.New("SIGNET_SECRET does not open the signing keys stored in this database; use the secret they were sealed with")
+
+// explainSecret turns op.ErrWrongSecret into words that name the setting to fix.
+func explainSecret(err error) error {
+	if errors.Is(err, op.ErrWrongSecret) {
+		return errWrongSecret
+	}
+	return err
 }
 
 // ensureDemoClient registers (or re-points) the public demo client.
