@@ -20,9 +20,14 @@ const maxNameLength = 200
 // maxIDLength is the longest fixed client ID that is not an address.
 const maxIDLength = 128
 
-// KnownScopes returns the scopes Signet can grant, in a fresh slice.
+// ScopeSIWE asks for the signed proof itself: the siwe_message and
+// siwe_signature claims.
+const ScopeSIWE = "siwe"
+
+// KnownScopes returns the scopes Signet can grant, in a fresh slice: the
+// one list of them, which discovery advertises too.
 func KnownScopes() []string {
-	return []string{"openid", "profile", "email", "offline_access", "siwe"}
+	return []string{"openid", "profile", "email", "offline_access", ScopeSIWE}
 }
 
 // ValidationError lists every problem found in a client registration or update.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"mime"
 	"net/http"
+
+	"github.com/signet-id/signet/internal/httpapi"
 )
 
 // zitadel answers some bad input on its API endpoints with plain text that
@@ -61,7 +63,7 @@ func (c *errorCapture) isJSON() bool {
 func (s *Server) oauthErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request's query or form is malformed", false)
+			httpapi.WriteError(w, http.StatusBadRequest, "invalid_request", "the request's query or form is malformed", false)
 			return
 		}
 		c := &errorCapture{ResponseWriter: w}
@@ -75,15 +77,15 @@ func (s *Server) oauthErrors(next http.Handler) http.Handler {
 			w.WriteHeader(c.status)
 			_, _ = c.body.WriteTo(w)
 		case c.status >= 500:
-			s.log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "path", r.URL.Path, "status", c.status, "body", truncate(c.body.String(), 200))
+			s.log.ErrorContext(r.Context(), "request failed", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "status", c.status, "body", truncate(c.body.String(), 200))
 			w.Header().Del("Content-Type")
-			writeJSONError(w, http.StatusInternalServerError, "server_error", "internal error", false)
+			httpapi.WriteError(w, http.StatusInternalServerError, "server_error", "internal error", false)
 		case c.status == http.StatusUnauthorized:
 			w.Header().Del("Content-Type")
-			writeJSONError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", false)
+			httpapi.WriteError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", false)
 		default:
 			w.Header().Del("Content-Type")
-			writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request is not valid", false)
+			httpapi.WriteError(w, http.StatusBadRequest, "invalid_request", "the request is not valid", false)
 		}
 	})
 }
@@ -93,13 +95,13 @@ func (s *Server) oauthErrors(next http.Handler) http.Handler {
 func (s *Server) userinfoErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "invalid_request", "the request's query or form is malformed", false)
+			httpapi.WriteError(w, http.StatusBadRequest, "invalid_request", "the request's query or form is malformed", false)
 			return
 		}
 		if r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "" {
 			// RFC 6750 §3.1: no error code when no credentials were sent.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="signet"`)
-			writeJSONError(w, http.StatusUnauthorized, "invalid_token", "an access token is required (Authorization: Bearer …)", false)
+			httpapi.WriteError(w, http.StatusUnauthorized, "invalid_token", "an access token is required (Authorization: Bearer …)", false)
 			return
 		}
 		c := &errorCapture{ResponseWriter: w}
@@ -107,13 +109,13 @@ func (s *Server) userinfoErrors(next http.Handler) http.Handler {
 		switch {
 		case !c.captured:
 		case c.status >= 500:
-			s.log.ErrorContext(r.Context(), "userinfo failed", "request_id", RequestID(r.Context()), "status", c.status)
+			s.log.ErrorContext(r.Context(), "userinfo failed", "request_id", httpapi.RequestID(r.Context()), "status", c.status)
 			w.Header().Del("Content-Type")
-			writeJSONError(w, http.StatusInternalServerError, "server_error", "internal error", false)
+			httpapi.WriteError(w, http.StatusInternalServerError, "server_error", "internal error", false)
 		default:
 			w.Header().Del("Content-Type")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="signet", error="invalid_token", error_description="the access token is invalid, expired or revoked"`)
-			writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked", false)
+			httpapi.WriteError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked", false)
 		}
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/binding"
+	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -49,11 +51,11 @@ func checkAuthorizeParams(form url.Values) string {
 func (s *Server) authorizeEndpoint(next http.Handler) http.Handler {
 	inner := s.authorizeResponses(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.limitPage(w, r) {
+		if !s.allowPage(w, r) {
 			return
 		}
 		if err := r.ParseForm(); err != nil {
-			s.errorPage(w, http.StatusBadRequest, "Cannot sign in", "The sign-in request is malformed (invalid_request). Start again from the app.")
+			s.pages.ErrorPage(w, http.StatusBadRequest, "Cannot sign in", "The sign-in request is malformed (invalid_request). Start again from the app.")
 			return
 		}
 		problem := checkAuthorizeParams(r.Form)
@@ -67,11 +69,12 @@ func (s *Server) authorizeEndpoint(next http.Handler) http.Handler {
 			problem = "response_mode must be query"
 		}
 		if problem != "" {
-			s.log.InfoContext(r.Context(), "authorization request refused", "request_id", RequestID(r.Context()), "problem", problem)
-			s.errorPage(w, http.StatusBadRequest, "Cannot sign in", "The sign-in request is not valid (invalid_request): "+problem+". Start again from the app.")
+			s.log.InfoContext(r.Context(), "authorization request refused", "request_id", httpapi.RequestID(r.Context()), "problem", problem)
+			s.pages.ErrorPage(w, http.StatusBadRequest, "Cannot sign in", "The sign-in request is not valid (invalid_request): "+problem+". Start again from the app.")
 			return
 		}
-		inner.ServeHTTP(w, s.bindBrowser(w, r))
+		binding := s.binding.Ensure(w, r)
+		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bindingKey{}, binding)))
 	})
 }
 
@@ -84,12 +87,12 @@ func (s *Server) checkAuthorizeClient(ctx context.Context, clientID, redirectURI
 	if clientID == "" {
 		return "client_id is missing"
 	}
-	c, err := s.clients.get(ctx, clientID)
+	c, err := s.clients.Get(ctx, clientID)
 	if errors.Is(err, clients.ErrClientNotFound) {
 		return "unknown client " + strconv.Quote(truncate(clientID, 64))
 	}
 	if err != nil {
-		s.log.ErrorContext(ctx, "authorize: client lookup", "request_id", RequestID(ctx), "err", err)
+		s.log.ErrorContext(ctx, "authorize: client lookup", "request_id", httpapi.RequestID(ctx), "err", err)
 		return "the app could not be looked up; try again in a moment"
 	}
 	if redirectURI == "" {
@@ -106,37 +109,47 @@ func (s *Server) checkAuthorizeClient(ctx context.Context, clientID, redirectURI
 func (s *Server) callbackEndpoint(next http.Handler) http.Handler {
 	inner := s.authorizeResponses(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.limitPage(w, r) {
+		if !s.allowPage(w, r) {
 			return
 		}
 		a, err := s.db.AuthRequestByID(r.Context(), r.URL.Query().Get("id"))
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			s.errorPage(w, http.StatusBadRequest, "Cannot sign in", "This sign-in request is unknown or expired (invalid_request). Start again from the app.")
+			s.pages.ErrorPage(w, http.StatusBadRequest, "Cannot sign in", "This sign-in request is unknown or expired (invalid_request). Start again from the app.")
 			return
 		case err != nil:
-			s.log.ErrorContext(r.Context(), "authorize callback", "request_id", RequestID(r.Context()), "err", err)
-			s.errorPage(w, http.StatusInternalServerError, "Cannot sign in", "Something went wrong on our side. Try again in a moment.")
+			s.log.ErrorContext(r.Context(), "authorize callback", "request_id", httpapi.RequestID(r.Context()), "err", err)
+			s.pages.ErrorPage(w, http.StatusInternalServerError, "Cannot sign in", "Something went wrong on our side. Try again in a moment.")
 			return
-		case !s.boundToBrowser(r, a):
-			s.log.WarnContext(r.Context(), "authorize callback from another browser refused", "request_id", RequestID(r.Context()), "client_id", a.ClientID)
-			s.otherBrowserPage(w, a)
+		case !s.binding.Matches(r, a.BindingHash):
+			s.log.WarnContext(r.Context(), "authorize callback from another browser refused", "request_id", httpapi.RequestID(r.Context()), "client_id", a.ClientID)
+			s.pages.ErrorPage(w, http.StatusBadRequest, "Start again from the app", binding.OtherBrowser(a.RedirectURI))
 			return
 		}
 		inner.ServeHTTP(w, r)
 	})
 }
 
-// otherBrowserPage explains that a sign-in belongs to another browser and
-// points back to the app, where a new one starts in this browser.
-func (s *Server) otherBrowserPage(w http.ResponseWriter, a *storage.AuthRequest) {
-	msg := "This sign-in was started in another browser, so it cannot be finished here (invalid_request)."
-	if u, err := url.Parse(a.RedirectURI); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
-		msg += " Go back to " + u.Host + " and start again in this browser."
-	} else {
-		msg += " Start again from the app in this browser."
+// bindingKey carries the browser's binding value from authorizeEndpoint
+// to CreateAuthRequest, which stores its hash.
+type bindingKey struct{}
+
+// bindingFromContext is the value authorizeEndpoint put in ctx.
+func bindingFromContext(ctx context.Context) string {
+	v, _ := ctx.Value(bindingKey{}).(string)
+	return v
+}
+
+// allowPage spends the caller's budget for the browser's pages (/authorize
+// and its callback); when it is spent it answers 429 with a page.
+func (s *Server) allowPage(w http.ResponseWriter, r *http.Request) bool {
+	ok, wait := s.limits.Allow(r, "")
+	if !ok {
+		secs := strconv.Itoa(httpapi.RetryAfter(wait))
+		w.Header().Set("Retry-After", secs)
+		s.pages.ErrorPage(w, http.StatusTooManyRequests, "Too many requests", "Too many sign-in attempts from your network. Wait "+secs+" seconds and try again.")
 	}
-	s.errorPage(w, http.StatusBadRequest, "Start again from the app", msg)
+	return ok
 }
 
 // authorizeResponses wraps zitadel's authorization endpoints:
@@ -150,8 +163,8 @@ func (s *Server) authorizeResponses(next http.Handler) http.Handler {
 		next.ServeHTTP(aw, r)
 		if aw.captured {
 			title, desc := "Cannot sign in", describeZitadelError(aw.body.String())
-			s.log.InfoContext(r.Context(), "authorization request refused", "request_id", RequestID(r.Context()), "status", aw.status, "description", truncate(desc, 200))
-			s.errorPage(w, aw.status, title, desc)
+			s.log.InfoContext(r.Context(), "authorization request refused", "request_id", httpapi.RequestID(r.Context()), "status", aw.status, "description", truncate(desc, 200))
+			s.pages.ErrorPage(w, aw.status, title, desc)
 		}
 	})
 }

@@ -27,6 +27,7 @@ import (
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
@@ -64,7 +65,7 @@ func BenchmarkFloor(b *testing.B) {
 const floorEvery = 500 * time.Millisecond
 
 func benchServer(b *testing.B, dsn string) *testServer {
-	return newTestServerDSN(b, dsn, nil, func(c *op.Config) { c.RateLimits = op.RateLimits{} })
+	return newTestServerDSN(b, dsn, nil, func(c *op.Config) { c.RateLimits = httpapi.RateLimits{} })
 }
 
 func benchBackends(b *testing.B, f func(b *testing.B, dsn string)) {

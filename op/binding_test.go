@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/op"
 )
 
@@ -219,7 +220,7 @@ func TestAuthorizeBounds(t *testing.T) {
 // cost the license's real backend a single sign-in.
 func TestNobodyCanLockOutALicense(t *testing.T) {
 	ts := newTestServer(t, nil, func(c *op.Config) {
-		c.RateLimits = op.RateLimits{PerIP: 30, PerAddress: 6, Window: time.Minute}
+		c.RateLimits = httpapi.RateLimits{PerIP: 30, PerAddress: 6, Window: time.Minute}
 	})
 	signer := newWallet(t)
 	license := newWallet(t).Address()

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/demo"
 	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/op"
 )
@@ -784,7 +785,7 @@ func TestBrowserNoWallet(t *testing.T) {
 func TestBrowserDemo(t *testing.T) {
 	bin := needChromium(t)
 	ts := newTestServer(t, nil, func(c *op.Config) { c.Demo = true })
-	ts.addClient(t, clients.Params{ID: op.DemoClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{op.DemoRedirectURI(ts.Issuer)}})
+	ts.addClient(t, clients.Params{ID: demo.ClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{demo.RedirectURI(ts.Issuer)}})
 	w := newWallet(t)
 	c := newChrome(t, bin, w, walletAnnounce)
 	ctx, cancel := context.WithTimeout(c.ctx, browserTestTimeout)

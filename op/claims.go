@@ -2,11 +2,10 @@ package op
 
 import (
 	"slices"
-	"strconv"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -17,14 +16,11 @@ const (
 	ClaimSIWEMessage   = "siwe_message"
 	ClaimSIWESignature = "siwe_signature"
 	ClaimSigner        = "signer"
-	// ScopeSIWE asks for the signed proof itself.
-	ScopeSIWE = "siwe"
 )
 
-// Subject is the CAIP-10 account ID: eip155:<chainId>:<EIP-55 address>.
-func Subject(chainID int64, address common.Address) string {
-	return "eip155:" + strconv.FormatInt(chainID, 10) + ":" + address.Hex()
-}
+// supportedClaims are the claims discovery advertises.
+var supportedClaims = []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp",
+	"preferred_username", ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner}
 
 // loginClaims are the claims every token and userinfo answer carries, plus
 // those the scopes unlock.
@@ -42,7 +38,7 @@ func loginClaims(l *storage.Login, scopes []string) map[string]any {
 			c["preferred_username"] = l.Name
 		}
 	}
-	if slices.Contains(scopes, ScopeSIWE) {
+	if slices.Contains(scopes, clients.ScopeSIWE) {
 		c[ClaimSIWEMessage] = l.Message
 		c[ClaimSIWESignature] = l.Signature
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"math/big"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -13,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"golang.org/x/oauth2"
@@ -305,33 +302,6 @@ func TestContractWalletSignIn(t *testing.T) {
 	})
 }
 
-// deadCaller is an RPC endpoint that is down: every call fails at once.
-type deadCaller struct{}
-
-var errDeadNode = errors.New("dial tcp 127.0.0.1:8545: connect: connection refused (dead node)")
-
-func (deadCaller) CodeAt(context.Context, common.Address, *big.Int) ([]byte, error) {
-	return nil, errDeadNode
-}
-
-func (deadCaller) CallContract(context.Context, ethereum.CallMsg, *big.Int) ([]byte, error) {
-	return nil, errDeadNode
-}
-
-// hangingCaller is an RPC endpoint that never answers: calls return only
-// when ctx is done.
-type hangingCaller struct{}
-
-func (hangingCaller) CodeAt(ctx context.Context, _ common.Address, _ *big.Int) ([]byte, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
-func (hangingCaller) CallContract(ctx context.Context, _ ethereum.CallMsg, _ *big.Int) ([]byte, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
 // TestRPCDown: when chain 1337's RPC endpoint fails or hangs, sign-ins that
 // need it answer 503 temporarily_unavailable quickly, without internal
 // error text; those that do not need it still work.
@@ -344,8 +314,8 @@ func TestRPCDown(t *testing.T) {
 		caller  siwe.ContractCaller
 		timeout time.Duration
 	}{
-		{"dead", deadCaller{}, 0},
-		{"slow", hangingCaller{}, 100 * time.Millisecond},
+		{"dead", chaintest.DeadCaller{}, 0},
+		{"slow", chaintest.HangingCaller{}, 100 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newCheckedServer(t, map[int64]siwe.ContractCaller{simChain: tc.caller}, tc.timeout)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/signet-id/signet/internal/httpapi"
 )
 
 // cachedDocument is a JSON answer computed once and served with an ETag.
@@ -73,7 +75,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	body, etag, err := s.keys.JWKS(r.Context())
 	if err != nil {
-		s.writeError(w, r, err, false)
+		httpapi.WriteOAuth(w, r, s.log, err, false)
 		return
 	}
 	cc := "no-cache"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/op"
 )
 
@@ -424,7 +425,7 @@ func TestHeadlessRejects(t *testing.T) {
 func TestHeadlessRateLimits(t *testing.T) {
 	clock := clocktest.New(time.Now())
 	ts := newTestServer(t, clock, func(c *op.Config) {
-		c.RateLimits = op.RateLimits{PerIP: 5, PerAddress: 2, Window: time.Minute}
+		c.RateLimits = httpapi.RateLimits{PerIP: 5, PerAddress: 2, Window: time.Minute}
 	})
 	c, _ := ts.addClient(t, clients.Params{RedirectURIs: []string{dimoDomain}})
 	w := newWallet(t)

@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/storage"
-	"github.com/signet-id/signet/storage/storagetest"
 )
 
 // keyRing builds a key ring over db whose private keys are sealed with secret.
-func keyRing(t *testing.T, db *storage.DB, secret string, clock *testClock) *op.KeyRing {
+func keyRing(t *testing.T, db *storage.DB, secret string, clock *clocktest.Clock) *op.KeyRing {
 	t.Helper()
 	sealer, err := op.NewSealer(secret)
 	if err != nil {
@@ -29,7 +30,7 @@ func keyRing(t *testing.T, db *storage.DB, secret string, clock *testClock) *op.
 // rotate, and store nothing.
 func TestWrongSecretCannotRotate(t *testing.T) {
 	ctx := context.Background()
-	clock := &testClock{t: time.Now()}
+	clock := clocktest.New(time.Now())
 	db, err := storage.Open(ctx, storagetest.SQLiteDSN(t), storage.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestWrongSecretCannotRotate(t *testing.T) {
 // ring on another secret.
 func TestWrongSecretCannotOpenCryptoKey(t *testing.T) {
 	ctx := context.Background()
-	clock := &testClock{t: time.Now()}
+	clock := clocktest.New(time.Now())
 	db, err := storage.Open(ctx, storagetest.SQLiteDSN(t), storage.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestWrongSecretCannotOpenCryptoKey(t *testing.T) {
 func TestReplicasElectOneFirstKey(t *testing.T) {
 	storagetest.Backends(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		clock := &testClock{t: time.Now()}
+		clock := clocktest.New(time.Now())
 		rings := make([]*op.KeyRing, 4)
 		for i := range rings {
 			db, err := storage.Open(ctx, dsn, storage.WithClock(clock.Now))

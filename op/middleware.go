@@ -1,26 +1,14 @@
 package op
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/signet-id/signet/internal/httpapi"
+	"github.com/signet-id/signet/internal/random"
 )
-
-// maxRequestBody bounds every request body: no endpoint takes more than a
-// few kilobytes, and none may be made to buffer or store more.
-const maxRequestBody = 64 << 10
-
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-// RequestID returns the ID the middleware gave the request.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
 
 // knownRoutes bounds the "route" metric label to a fixed set.
 var knownRoutes = []string{
@@ -68,13 +56,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
 		if id == "" || len(id) > 64 {
-			id = randomID(12)
+			id = random.Base64(12)
 		}
 		w.Header().Set("X-Request-ID", id)
-		ctx := withClientMemo(context.WithValue(r.Context(), requestIDKey, id))
+		ctx := httpapi.WithRequestID(r.Context(), id)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
-		r.Body = http.MaxBytesReader(sw, r.Body, maxRequestBody)
+		r.Body = http.MaxBytesReader(sw, r.Body, httpapi.MaxBody)
 		if r.Method == http.MethodPost { // what writes sign-ins and tokens
 			defer s.db.Expect()() // lets SQLite's writer gather concurrent writes
 		}
@@ -82,7 +70,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				s.log.ErrorContext(ctx, "panic", "request_id", id, "panic", v)
 				if sw.code == 0 {
-					writeJSONError(sw, http.StatusInternalServerError, "server_error", "internal error", false)
+					httpapi.WriteError(sw, http.StatusInternalServerError, "server_error", "internal error", false)
 				}
 			}
 			code := sw.code
@@ -91,7 +79,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			route := routeOf(strings.TrimPrefix(r.URL.Path, prefix))
 			elapsed := time.Since(start)
-			s.metrics.observeRequest(route, code, elapsed)
+			s.metrics.ObserveRequest(route, code, elapsed)
 			level := slog.LevelDebug
 			if code >= 500 {
 				level = slog.LevelError

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/demo"
 	"github.com/signet-id/signet/op"
 )
 
@@ -22,7 +23,7 @@ import (
 // shows the ID-token claims it verified against the JWKS.
 func TestDemoRelyingParty(t *testing.T) {
 	ts := newTestServer(t, nil, func(c *op.Config) { c.Demo = true })
-	ts.addClient(t, clients.Params{ID: op.DemoClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{op.DemoRedirectURI(ts.Issuer)}})
+	ts.addClient(t, clients.Params{ID: demo.ClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{demo.RedirectURI(ts.Issuer)}})
 	b := browser()
 	resp, err := b.Get(ts.Issuer + "/demo")
 	if err != nil {

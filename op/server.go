@@ -9,19 +9,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/rs/cors"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/binding"
+	"github.com/signet-id/signet/internal/httpapi"
+	"github.com/signet-id/signet/internal/metrics"
+	"github.com/signet-id/signet/internal/signin"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 	"github.com/signet-id/signet/web"
 )
 
 // Config is what the provider needs to know; cmd/signet fills it from the
-// operator's configuration.
+// operator's configuration, starting from DefaultConfig.
 type Config struct {
 	// Issuer is the issuer URL exactly as it appears in tokens and discovery.
 	Issuer string
@@ -45,17 +48,18 @@ type Config struct {
 	// KeyPublishDelay is how long a new signing key is published before it
 	// signs; JWKS caching follows it.
 	KeyPublishDelay time.Duration
-	// RateLimits bounds the challenge and verify endpoints.
-	RateLimits RateLimits
+	// RateLimits bounds the sign-in endpoints.
+	RateLimits httpapi.RateLimits
 	// CryptoKey encrypts zitadel's opaque values; it must be the same on
 	// every replica (see LoadCryptoKey).
 	CryptoKey [32]byte
 	// MetricsElsewhere leaves /metrics off the provider's handler: the
-	// operator serves Metrics.Handler on a listener of its own.
+	// operator serves the metrics on a listener of its own.
 	MetricsElsewhere bool
 }
 
-// DefaultConfig returns SPEC's defaults for issuer.
+// DefaultConfig returns SPEC's defaults for issuer: the one table of them,
+// which the command line's configuration starts from.
 func DefaultConfig(issuer string) Config {
 	return Config{
 		Issuer:          issuer,
@@ -65,33 +69,30 @@ func DefaultConfig(issuer string) Config {
 		AccessTokenTTL:  time.Hour,
 		IDTokenTTL:      time.Hour,
 		RefreshTokenTTL: 30 * 24 * time.Hour,
-		ChallengeTTL:    5 * time.Minute,
-		RateLimits:      RateLimits{PerIP: 120, PerAddress: 30, Window: time.Minute},
+		ChallengeTTL:    siwe.DefaultLifetime,
+		RateLimits:      httpapi.RateLimits{PerIP: 120, PerAddress: 30, Window: time.Minute},
 	}
 }
 
-// Server is the OpenID provider with Signet's login, headless and
+// Server is the OpenID provider with Signet's sign-in surfaces and
 // operational endpoints, as one http.Handler.
 type Server struct {
 	cfg      Config
 	db       *storage.DB
-	clients  lookupClients
-	siwe     *siwe.Verifier
+	clients  *clients.Registry
 	keys     *KeyRing
-	pages    *web.Pages
+	pages    *httpapi.Pages
 	log      *slog.Logger
 	now      func() time.Time
-	metrics  *Metrics
-	names    NameResolver
+	metrics  *metrics.Metrics
 	provider *zop.Provider
-	origins  *originSet
+	store    *store
+	core     *signin.Core
+	limits   *httpapi.Limits
+	binding  binding.Cookie
 	issuer   *url.URL
 	handler  http.Handler
-	demo     *demoApp
-	store    *store
 
-	ipLimit   *limiter
-	addrLimit *limiter
 	discovery cachedDocument
 	cors      *cors.Cors
 }
@@ -102,19 +103,14 @@ type Deps struct {
 	Registry *clients.Registry
 	Keys     *KeyRing
 	Logger   *slog.Logger
-	Metrics  *Metrics
+	Metrics  *metrics.Metrics
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Signatures checks SIWE signatures; nil means plain EOA recovery.
 	Signatures siwe.SignatureChecker
 	// Names finds an account's primary ENS name for preferred_username; nil
 	// means the address is the username.
-	Names NameResolver
-}
-
-// NameResolver finds an address's verified primary name ("" for none).
-type NameResolver interface {
-	Name(ctx context.Context, addr common.Address) (string, error)
+	Names signin.Names
 }
 
 // New builds the server.
@@ -130,18 +126,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.Metrics == nil {
-		d.Metrics = NewMetrics(nil)
-	}
-	opts := []siwe.Option{siwe.WithClock(d.Now), siwe.WithDelegates(delegates{clients: lookupClients{d.Registry}})}
-	if d.Signatures != nil {
-		opts = append(opts, siwe.WithSignatureChecker(d.Signatures))
+		d.Metrics = metrics.New(nil)
 	}
 	verifier, err := siwe.NewVerifier(siwe.Config{
 		Domain:   issuer.Host,
 		URI:      cfg.Issuer,
 		ChainIDs: cfg.ChainIDs,
 		Lifetime: cfg.ChallengeTTL,
-	}, d.DB, opts...)
+	}, d.DB, siwe.WithClock(d.Now), siwe.WithDelegates(signin.LicenseSigners{Clients: d.Registry}), siwe.WithSignatureChecker(d.Signatures))
 	if err != nil {
 		return nil, fmt.Errorf("siwe: %w", err)
 	}
@@ -150,29 +142,43 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, db: d.DB, siwe: verifier, keys: d.Keys,
-		pages: pages, log: d.Logger, now: d.Now, metrics: d.Metrics, issuer: issuer, names: d.Names,
+		cfg: cfg, db: d.DB, clients: d.Registry, keys: d.Keys, log: d.Logger, now: d.Now, metrics: d.Metrics, issuer: issuer,
+		pages:   &httpapi.Pages{Pages: pages, Static: strings.TrimSuffix(issuer.Path, "/") + "/static/"},
+		limits:  httpapi.NewLimits(cfg.RateLimits, d.Now),
+		binding: binding.NewCookie(issuer.Scheme == "https"),
 	}
-	s.origins = newOriginSet(d.Registry, d.Now, 10*time.Second)
-	s.clients = lookupClients{d.Registry}
 	tokens := newTokenCrypto(cfg.CryptoKey, d.Keys)
-	st := &store{db: d.DB, clients: s.clients, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL, tokens: tokens}
-	s.store = st
-	s.ipLimit = newLimiter(cfg.RateLimits.PerIP, cfg.RateLimits.Window, d.Now)
-	s.addrLimit = newLimiter(cfg.RateLimits.PerAddress, cfg.RateLimits.Window, d.Now)
+	s.store = &store{db: d.DB, clients: d.Registry, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL, tokens: tokens}
+	if s.provider, err = s.newProvider(tokens); err != nil {
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	if s.discovery, err = s.buildDiscovery(); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	s.core = signin.New(signin.Config{ChainIDs: cfg.ChainIDs, LoginTTL: cfg.AuthRequestTTL}, signin.Deps{
+		Verifier: verifier, Clients: d.Registry, Tokens: s, Names: d.Names, Metrics: d.Metrics, Log: d.Logger, Now: d.Now,
+	})
+	s.handler = s.routes()
+	return s, nil
+}
+
+// newProvider builds zitadel's provider over the store, with CORS limited
+// to the clients' redirect origins.
+func (s *Server) newProvider(tokens *tokenCrypto) (*zop.Provider, error) {
 	zcfg := &zop.Config{
-		CryptoKey:                cfg.CryptoKey,
+		CryptoKey:                s.cfg.CryptoKey,
 		CryptoKeyId:              "signet-1",
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
-		SupportedScopes:          []string{"openid", "profile", "email", "offline_access", ScopeSIWE},
-		SupportedClaims:          []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp", "preferred_username", ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner},
+		SupportedScopes:          clients.KnownScopes(),
+		SupportedClaims:          supportedClaims,
 		DefaultLogoutRedirectURI: s.path("/logged-out"),
 	}
+	origins := newOriginSet(s.clients, s.now, 10*time.Second)
 	corsOpts := cors.Options{
-		AllowOriginFunc:  s.origins.allowed,
+		AllowOriginFunc:  origins.allowed,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type"},
 		AllowCredentials: false,
@@ -180,22 +186,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.cors = cors.New(corsOpts)
 	// zitadel logs through slog's default logger; cmd/signet sets it.
-	zopts := []zop.Option{zop.WithCORSOptions(&corsOpts), zop.WithCrypto(tokens)}
-	if cfg.Insecure {
-		zopts = append(zopts, zop.WithAllowInsecure())
+	opts := []zop.Option{zop.WithCORSOptions(&corsOpts), zop.WithCrypto(tokens)}
+	if s.cfg.Insecure {
+		opts = append(opts, zop.WithAllowInsecure())
 	}
-	s.provider, err = zop.NewProvider(zcfg, st, zop.StaticIssuer(cfg.Issuer), zopts...)
-	if err != nil {
-		return nil, fmt.Errorf("provider: %w", err)
-	}
-	if s.discovery, err = s.buildDiscovery(); err != nil {
-		return nil, fmt.Errorf("discovery: %w", err)
-	}
-	if cfg.Demo {
-		s.demo = newDemoApp(s)
-	}
-	s.handler = s.routes()
-	return s, nil
+	return zop.NewProvider(zcfg, s.store, zop.StaticIssuer(s.cfg.Issuer), opts...)
 }
 
 // ServeHTTP serves every endpoint below the issuer URL's path.
@@ -213,85 +208,6 @@ func (s *Server) url(p string) string {
 
 func (s *Server) loginURL(id string) string {
 	return s.url("/login?authRequestID=" + url.QueryEscape(id))
-}
-
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	interceptor := zop.NewIssuerInterceptor(s.provider.IssuerFromRequest)
-	mux.Handle("GET /login", interceptor.HandlerFunc(s.handleLoginPage))
-	mux.Handle("POST /login/challenge", interceptor.HandlerFunc(s.handleLoginChallenge))
-	mux.Handle("POST /login/verify", interceptor.HandlerFunc(s.handleLoginVerify))
-	mux.Handle("POST /auth/web3/generate_challenge", http.HandlerFunc(s.handleGenerateChallenge))
-	mux.Handle("POST /auth/web3/submit_challenge", http.HandlerFunc(s.handleSubmitChallenge))
-	mux.Handle("POST /auth/nonce", http.HandlerFunc(s.handleNonce))
-	mux.Handle("POST /auth/verify", http.HandlerFunc(s.handleVerify))
-	mux.Handle("GET /logged-out", http.HandlerFunc(s.handleLoggedOut))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", web.Static()))
-	mux.Handle("GET /.well-known/openid-configuration", s.cors.Handler(http.HandlerFunc(s.handleDiscovery)))
-	mux.Handle("GET /keys", s.cors.Handler(http.HandlerFunc(s.handleJWKS)))
-	mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealth))
-	mux.Handle("GET /ready", http.HandlerFunc(s.handleReady))
-	if !s.cfg.MetricsElsewhere {
-		mux.Handle("GET /metrics", s.metrics.Handler())
-	}
-	if s.demo != nil {
-		mux.Handle("GET /demo", http.HandlerFunc(s.demo.home))
-		mux.Handle("GET /demo/start", http.HandlerFunc(s.demo.start))
-		mux.Handle("GET /demo/callback", http.HandlerFunc(s.demo.callback))
-	}
-	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.provider)))
-	mux.Handle("/oauth/introspect", s.oauthErrors(s.provider))
-	mux.Handle("/revoke", s.oauthErrors(s.provider))
-	mux.Handle("/end_session", s.oauthErrors(s.provider))
-	mux.Handle("/userinfo", s.userinfoErrors(s.provider))
-	mux.Handle("/authorize", s.authorizeEndpoint(s.provider))
-	mux.Handle("/authorize/callback", s.callbackEndpoint(s.provider))
-	mux.Handle("/", s.provider)
-	var h http.Handler = mux
-	if p := strings.TrimSuffix(s.issuer.Path, "/"); p != "" {
-		h = http.StripPrefix(p, h)
-	}
-	return s.middleware(h)
-}
-
-// timeIssuance records the latency of successful token endpoint answers.
-func (s *Server) timeIssuance(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		if sw.code == http.StatusOK {
-			s.metrics.ObserveIssue(time.Since(start))
-		}
-	})
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok\n"))
-}
-
-// handleReady answers 200 when the database answers and a signing key is usable.
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.db.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready: database", "err", err)
-		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	if _, err := s.keys.SigningKey(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready: signing key", "err", err)
-		http.Error(w, "no signing key", http.StatusServiceUnavailable)
-		return
-	}
-	_, _ = w.Write([]byte("ready\n"))
-}
-
-func (s *Server) handleLoggedOut(w http.ResponseWriter, _ *http.Request) {
-	setPageHeaders(w)
-	_ = s.pages.Error(w, web.ErrorData{Title: "Signed out", Message: "You have been signed out. You can close this page.", StaticURL: s.path("/static/")})
 }
 
 // Sweep deletes expired challenges, requests and tokens.

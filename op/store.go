@@ -2,9 +2,7 @@ package op
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"slices"
@@ -16,6 +14,8 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/binding"
+	"github.com/signet-id/signet/internal/random"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
@@ -25,7 +25,7 @@ import (
 // to show; causes travel as the (unexported) parent and are only logged.
 type store struct {
 	db       *storage.DB
-	clients  lookupClients
+	clients  *clients.Registry
 	keys     *KeyRing
 	cfg      *Config
 	now      func() time.Time
@@ -43,15 +43,6 @@ func serverError(err error) *oidc.Error {
 	return oidc.ErrServerError().WithDescription("internal error").WithParent(err)
 }
 
-// randomID returns n random bytes, base64url.
-func randomID(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // crypto/rand never fails on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // hashToken is the stored ID of a bearer secret (code or refresh token).
 func hashToken(v string) string {
 	h := sha256.Sum256([]byte(v))
@@ -59,7 +50,7 @@ func hashToken(v string) string {
 }
 
 func (s *store) client(ctx context.Context, id string) (*client, error) {
-	c, err := s.clients.get(ctx, id)
+	c, err := s.clients.Get(ctx, id)
 	if err != nil {
 		if errors.Is(err, clients.ErrClientNotFound) {
 			return nil, oidc.ErrInvalidClient().WithDescription("unknown client").WithParent(err)
@@ -89,8 +80,8 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 	if slices.Contains(r.Prompt, oidc.PromptNone) {
 		return nil, oidc.ErrLoginRequired().WithDescription("every sign-in needs a wallet signature")
 	}
-	binding := bindingFromContext(ctx)
-	if binding == "" {
+	bindingValue := bindingFromContext(ctx)
+	if bindingValue == "" {
 		return nil, serverError(errors.New("authorization request without a browser binding"))
 	}
 	scopes := make([]string, 0, len(r.Scopes))
@@ -101,7 +92,7 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 	}
 	now := s.now()
 	a := &storage.AuthRequest{
-		ID:                  randomID(24),
+		ID:                  random.Base64(24),
 		ClientID:            c.ID,
 		RedirectURI:         r.RedirectURI,
 		State:               r.State,
@@ -113,7 +104,7 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 		LoginHint:           r.LoginHint,
 		CodeChallenge:       r.CodeChallenge,
 		CodeChallengeMethod: string(r.CodeChallengeMethod),
-		BindingHash:         hashToken(binding),
+		BindingHash:         binding.Hash(bindingValue),
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
 	}
@@ -180,7 +171,7 @@ func (s *store) DeleteAuthRequest(ctx context.Context, id string) error {
 
 // accessTTL is the client's access-token lifetime.
 func (s *store) accessTTL(ctx context.Context, clientID string) (time.Duration, error) {
-	c, err := s.clients.get(ctx, clientID)
+	c, err := s.clients.Get(ctx, clientID)
 	if err != nil {
 		return 0, err
 	}
@@ -191,7 +182,7 @@ func (s *store) accessTTL(ctx context.Context, clientID string) (time.Duration, 
 }
 
 func (s *store) refreshTTL(ctx context.Context, clientID string) (time.Duration, error) {
-	c, err := s.clients.get(ctx, clientID)
+	c, err := s.clients.Get(ctx, clientID)
 	if err != nil {
 		return 0, err
 	}
@@ -212,7 +203,7 @@ func (s *store) newAccessToken(ctx context.Context, r loginRequest) (*storage.To
 	}
 	now := s.now()
 	return &storage.Token{
-		ID:            siwe.OrderedID(now, randomID(18)),
+		ID:            siwe.OrderedID(now, random.Base64(18)),
 		Kind:          storage.KindAccess,
 		ClientID:      r.GetClientID(),
 		Subject:       r.GetSubject(),
@@ -292,7 +283,7 @@ func (s *store) CreateAccessAndRefreshTokens(ctx context.Context, req zop.TokenR
 	if err != nil {
 		return "", "", time.Time{}, serverError(err)
 	}
-	value := "srt_" + randomID(32)
+	value := "srt_" + random.Base64(32)
 	refresh := *access
 	refresh.ID = hashToken(value)
 	refresh.Kind = storage.KindRefresh
@@ -421,7 +412,7 @@ func (s *store) GetClientByClientID(ctx context.Context, id string) (zop.Client,
 }
 
 func (s *store) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	c, err := s.clients.get(ctx, id)
+	c, err := s.clients.Get(ctx, id)
 	if err != nil && !errors.Is(err, clients.ErrClientNotFound) {
 		return serverError(err)
 	}

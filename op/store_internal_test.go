@@ -10,6 +10,7 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -60,7 +61,11 @@ func TestCodeRedeemedTwiceRevokes(t *testing.T) {
 	}
 	login := &storage.Login{ID: "login", Subject: "eip155:1:0x0000000000000000000000000000000000000001",
 		Address: "0x0000000000000000000000000000000000000001", ChainID: 1, AuthTime: now, ExpiresAt: now.Add(time.Hour)}
-	if err := s.db.CompleteAuthRequest(ctx, a.ID, login); err != nil {
+	ch := &siwe.Challenge{ID: "ch", Nonce: "nonce0000000000000001", Message: "m", ClientID: c.ID, ChainID: 1, IssuedAt: now, ExpiresAt: now.Add(time.Minute)}
+	if err := s.db.SaveChallenge(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.CompleteAuthRequest(ctx, a.ID, ch.ID, login); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.store.SaveAuthCode(ctx, a.ID, "code"); err != nil {

@@ -114,7 +114,7 @@ func (c *ContractChecker) CheckSignature(ctx context.Context, chainID int64, acc
 				return account, nil
 			}
 		}
-		return common.Address{}, invalidGrant(fmt.Sprintf(
+		return common.Address{}, invalidGrant(CheckNoRPC, fmt.Sprintf(
 			"contract-wallet signatures on chain %d need an RPC endpoint, which is not configured", chainID))
 	}
 
@@ -179,7 +179,7 @@ func (c *ContractChecker) checkERC1271(ctx context.Context, caller ContractCalle
 // "Off-chain validation").
 func (c *ContractChecker) checkERC6492(ctx context.Context, caller ContractCaller, chainID int64, account common.Address, hash common.Hash, sig []byte) (common.Address, error) {
 	if _, err := parseERC6492(sig); err != nil {
-		return common.Address{}, invalidGrant("the ERC-6492 signature is malformed: " + err.Error())
+		return common.Address{}, invalidGrant(CheckSignature, "the ERC-6492 signature is malformed: " + err.Error())
 	}
 	data := make([]byte, 0, len(c.validator)+4*abiWord+paddedLen(len(sig)))
 	data = append(data, c.validator...)
@@ -293,7 +293,7 @@ func isZero(b []byte) bool {
 // walletRejected is the answer for a contract that did not accept a
 // signature; cause, if any, is kept for logs only.
 func walletRejected(cause error) *Error {
-	return &Error{Code: CodeInvalidGrant, Description: "the contract wallet rejected the signature", Err: cause}
+	return &Error{Code: CodeInvalidGrant, Check: CheckContractWallet, Description: "the contract wallet rejected the signature", Err: cause}
 }
 
 // rpcUnavailable is the answer for an RPC endpoint that failed or timed out.

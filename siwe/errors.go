@@ -31,10 +31,45 @@ func (c Code) String() string {
 	}
 }
 
+// Check names the rule a rejected sign-in failed, so that each surface can
+// say it in its own words (the login page to a person, a profile with its
+// own status codes) without reading the description.
+type Check int
+
+// Checks. CheckNone is for errors that name no single check.
+const (
+	CheckNone Check = iota
+	// CheckMessage: the message or signature could not be read.
+	CheckMessage
+	// CheckNonce: the nonce is not one this server issued, or belongs to another request.
+	CheckNonce
+	// CheckUsed: the challenge was already used.
+	CheckUsed
+	// CheckExpired: the challenge or the message has expired, or is not valid yet.
+	CheckExpired
+	// CheckDomain: the message's domain or URI is not this server's.
+	CheckDomain
+	// CheckChain: the chain is not allowed, or not the challenge's.
+	CheckChain
+	// CheckAddress: the message names another account than the challenge.
+	CheckAddress
+	// CheckSignature: the signature cannot be read (not hex, a wrong
+	// length, not a valid secp256k1 signature).
+	CheckSignature
+	// CheckSigner: a valid signature, made by another key than the account's.
+	CheckSigner
+	// CheckContractWallet: the account's contract wallet refused the signature.
+	CheckContractWallet
+	// CheckNoRPC: a contract-wallet signature on a chain without an RPC endpoint.
+	CheckNoRPC
+)
+
 // Error is the one error type this package returns at its boundary.
 type Error struct {
 	// Code classifies the failure.
 	Code Code
+	// Check names the rule that failed, when one did.
+	Check Check
 	// Description says which check failed; it is safe to show to a client.
 	Description string
 	// Err is the internal cause, if any; it must never be shown to a client.
@@ -52,14 +87,14 @@ func (e *Error) Error() string {
 // Unwrap returns the internal cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// invalidRequest returns a CodeInvalidRequest error.
-func invalidRequest(description string, cause error) *Error {
-	return &Error{Code: CodeInvalidRequest, Description: description, Err: cause}
+// invalidRequest returns a CodeInvalidRequest error for the failed check.
+func invalidRequest(check Check, description string, cause error) *Error {
+	return &Error{Code: CodeInvalidRequest, Check: check, Description: description, Err: cause}
 }
 
-// invalidGrant returns a CodeInvalidGrant error.
-func invalidGrant(description string) *Error {
-	return &Error{Code: CodeInvalidGrant, Description: description}
+// invalidGrant returns a CodeInvalidGrant error for the failed check.
+func invalidGrant(check Check, description string) *Error {
+	return &Error{Code: CodeInvalidGrant, Check: check, Description: description}
 }
 
 // unavailable returns a CodeUnavailable error wrapping the failed dependency's error.

@@ -46,7 +46,7 @@ type IssueRequest struct {
 // Issue builds a fresh EIP-4361 challenge for r, stores it and returns it.
 func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error) {
 	if !common.IsHexAddress(r.Address) {
-		return nil, invalidRequest("address is not a valid Ethereum address", nil)
+		return nil, invalidRequest(CheckAddress, "address is not a valid Ethereum address", nil)
 	}
 	address := common.HexToAddress(r.Address)
 
@@ -55,18 +55,18 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 		chainID = v.cfg.ChainIDs[0]
 	}
 	if !slices.Contains(v.cfg.ChainIDs, chainID) {
-		return nil, invalidRequest(fmt.Sprintf("chain ID %d is not allowed", chainID), nil)
+		return nil, invalidRequest(CheckChain, fmt.Sprintf("chain ID %d is not allowed", chainID), nil)
 	}
 
 	// EIP-4361: the statement is one line.
 	if strings.ContainsAny(r.Statement, "\r\n") {
-		return nil, invalidRequest("statement must be a single line", nil)
+		return nil, invalidRequest(CheckMessage, "statement must be a single line", nil)
 	}
 	resources := make([]url.URL, 0, len(r.Resources))
 	for _, s := range r.Resources {
 		u, err := url.Parse(s)
 		if err != nil || s == "" || strings.ContainsAny(s, " \r\n") {
-			return nil, invalidRequest("resource is not a valid URI", err)
+			return nil, invalidRequest(CheckMessage, "resource is not a valid URI", err)
 		}
 		resources = append(resources, *u)
 	}
@@ -106,7 +106,7 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	}
 	m, err := siwego.InitMessage(v.cfg.Domain, address.Hex(), v.cfg.URI, nonce, options)
 	if err != nil {
-		return nil, invalidRequest("challenge could not be built from the request", err)
+		return nil, invalidRequest(CheckMessage, "challenge could not be built from the request", err)
 	}
 	text := m.String()
 
@@ -119,10 +119,10 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	if _, ok := v.roundTrips.Load(roundTrip); ok {
 		// checked before
 	} else if p, err := parseMessage(text); err != nil {
-		return nil, invalidRequest("statement or resources cannot be written into an EIP-4361 message", err)
+		return nil, invalidRequest(CheckMessage, "statement or resources cannot be written into an EIP-4361 message", err)
 	} else if p.Nonce != nonce || p.Address != address || p.ChainID != chainID ||
 		p.Domain != v.cfg.Domain || p.URI != v.cfg.URI {
-		return nil, invalidRequest("statement or resources cannot be written into an EIP-4361 message",
+		return nil, invalidRequest(CheckMessage, "statement or resources cannot be written into an EIP-4361 message",
 			fmt.Errorf("built message parses back differently: %q", text))
 	} else if v.roundTripCount.Add(1) <= maxRoundTrips {
 		v.roundTrips.Store(roundTrip, struct{}{})

@@ -40,7 +40,7 @@ func (EOAChecker) CheckSignature(_ context.Context, _ int64, account common.Addr
 		return common.Address{}, err
 	}
 	if signer != account {
-		return common.Address{}, invalidGrant("signature does not match the address")
+		return common.Address{}, invalidGrant(CheckSigner, "signature does not match the address")
 	}
 	return signer, nil
 }
@@ -53,12 +53,12 @@ func Recover(hash common.Hash, sig []byte) (common.Address, error) {
 	if len(sig) == compactSignatureLength {
 		full, ok := expandCompact(sig)
 		if !ok {
-			return common.Address{}, invalidGrant("signature is not a valid secp256k1 signature")
+			return common.Address{}, invalidGrant(CheckSignature, "signature is not a valid secp256k1 signature")
 		}
 		sig = full
 	}
 	if len(sig) != crypto.SignatureLength {
-		return common.Address{}, invalidGrant("signature must be 65 bytes (or 64 in the compact form of EIP-2098)")
+		return common.Address{}, invalidGrant(CheckSignature, "signature must be 65 bytes (or 64 in the compact form of EIP-2098)")
 	}
 	v := sig[crypto.RecoveryIDOffset]
 	switch v {
@@ -66,14 +66,14 @@ func Recover(hash common.Hash, sig []byte) (common.Address, error) {
 		v -= 27
 	case 0, 1:
 	default:
-		return common.Address{}, invalidGrant("signature has an invalid recovery id")
+		return common.Address{}, invalidGrant(CheckSignature, "signature has an invalid recovery id")
 	}
 	rsv := make([]byte, crypto.SignatureLength)
 	copy(rsv, sig)
 	rsv[crypto.RecoveryIDOffset] = v
 	pub, err := crypto.SigToPub(hash[:], rsv) // rejects r or s of zero or beyond the group order
 	if err != nil {
-		return common.Address{}, invalidGrant("signature is not a valid secp256k1 signature")
+		return common.Address{}, invalidGrant(CheckSignature, "signature is not a valid secp256k1 signature")
 	}
 	return crypto.PubkeyToAddress(*pub), nil
 }
@@ -124,11 +124,11 @@ func parseSignature(s string) ([]byte, error) {
 		digits = digits[2:]
 	}
 	if len(digits) > 2*MaxSignatureBytes {
-		return nil, invalidRequest("signature is too long", nil)
+		return nil, invalidRequest(CheckSignature, "signature is too long", nil)
 	}
 	sig, err := hex.DecodeString(digits)
 	if err != nil || len(sig) == 0 {
-		return nil, invalidRequest("signature is not hex", err)
+		return nil, invalidRequest(CheckSignature, "signature is not hex", err)
 	}
 	return sig, nil
 }

@@ -75,7 +75,7 @@ func (v *Verifier) Consume(ctx context.Context, c *Challenge) error {
 }
 
 // ErrChallengeReused is the answer to a second use of a challenge.
-var ErrChallengeReused error = invalidGrant("challenge was already used")
+var ErrChallengeReused error = invalidGrant(CheckUsed, "challenge was already used")
 
 // Check is [Verifier.Verify] without consuming the challenge: it checks
 // everything else and leaves the challenge unused. The caller must consume
@@ -84,10 +84,10 @@ var ErrChallengeReused error = invalidGrant("challenge was already used")
 // nothing unless that consumption succeeds.
 func (v *Verifier) Check(ctx context.Context, message, signature string, expect Expect) (*Result, error) {
 	if message == "" {
-		return nil, invalidRequest("message is empty", nil)
+		return nil, invalidRequest(CheckMessage, "message is empty", nil)
 	}
 	if len(message) > MaxMessageBytes {
-		return nil, invalidRequest("message is longer than 16 KiB", nil)
+		return nil, invalidRequest(CheckMessage, "message is longer than 16 KiB", nil)
 	}
 	sig, err := parseSignature(signature)
 	if err != nil {
@@ -112,7 +112,7 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	}
 	if !own {
 		if msg, err = parseMessage(message); err != nil {
-			return nil, invalidRequest("message is not a valid EIP-4361 message", err)
+			return nil, invalidRequest(CheckMessage, "message is not a valid EIP-4361 message", err)
 		}
 	}
 
@@ -122,15 +122,15 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	case c == nil:
 		c, err = v.challengeByNonce(ctx, msg.Nonce)
 	case c.Nonce != msg.Nonce:
-		return nil, invalidGrant("message nonce belongs to a different challenge")
+		return nil, invalidGrant(CheckNonce, "message nonce belongs to a different challenge")
 	}
 	switch {
 	case errors.Is(err, ErrChallengeNotFound) || (err == nil && c == nil):
-		return nil, invalidGrant("nonce was not issued by this server")
+		return nil, invalidGrant(CheckNonce, "nonce was not issued by this server")
 	case err != nil:
 		return nil, unavailable("challenge store is unavailable", err)
 	case c.Nonce != msg.Nonce: // a store must not match nonces case-insensitively
-		return nil, invalidGrant("nonce was not issued by this server")
+		return nil, invalidGrant(CheckNonce, "nonce was not issued by this server")
 	}
 
 	if err := expect.check(c); err != nil {
@@ -211,13 +211,13 @@ func (v *Verifier) checkSignature(ctx context.Context, chainID int64, c *Challen
 func (e Expect) check(c *Challenge) *Error {
 	switch {
 	case e.ChallengeID != "" && e.ChallengeID != c.ID:
-		return invalidGrant("message nonce belongs to a different challenge")
+		return invalidGrant(CheckNonce, "message nonce belongs to a different challenge")
 	case e.ClientID != "" && e.ClientID != c.ClientID:
-		return invalidGrant("challenge was issued to a different client")
+		return invalidGrant(CheckNonce, "challenge was issued to a different client")
 	case e.AuthRequestID != "" && e.AuthRequestID != c.AuthRequestID:
-		return invalidGrant("challenge was issued for a different authorization request")
+		return invalidGrant(CheckNonce, "challenge was issued for a different authorization request")
 	case e.Headless && c.AuthRequestID != "":
-		return invalidGrant("challenge belongs to a browser sign-in")
+		return invalidGrant(CheckNonce, "challenge belongs to a browser sign-in")
 	}
 	return nil
 }
@@ -229,33 +229,33 @@ func (v *Verifier) checkFields(m *parsedMessage, c *Challenge, now time.Time) *E
 	switch {
 	// EIP-4361 domain: the authority that asks for the sign-in, ours.
 	case m.Domain != v.cfg.Domain:
-		return invalidGrant("message domain does not match this server")
+		return invalidGrant(CheckDomain, "message domain does not match this server")
 	// EIP-4361 uri: the subject of the signing, our issuer URL.
 	case m.URI != v.cfg.URI:
-		return invalidGrant("message URI does not match this server")
+		return invalidGrant(CheckDomain, "message URI does not match this server")
 	// EIP-4361 version: must be 1.
 	case m.Version != "1":
-		return invalidGrant("message version must be 1")
+		return invalidGrant(CheckMessage, "message version must be 1")
 	// EIP-4361 chain-id (EIP-155): one we allow, and the challenge's.
 	case !slices.Contains(v.cfg.ChainIDs, m.ChainID):
-		return invalidGrant("message chain ID is not allowed")
+		return invalidGrant(CheckChain, "message chain ID is not allowed")
 	case m.ChainID != c.ChainID:
-		return invalidGrant("message chain ID does not match the challenge")
+		return invalidGrant(CheckChain, "message chain ID does not match the challenge")
 	// EIP-4361 address: the account the challenge was issued for.
 	case m.Address != c.Address:
-		return invalidGrant("message address does not match the challenge")
+		return invalidGrant(CheckAddress, "message address does not match the challenge")
 	// Server-side expiry: the stored challenge decides, whatever the message says.
 	case !now.Before(c.ExpiresAt):
-		return invalidGrant("challenge expired")
+		return invalidGrant(CheckExpired, "challenge expired")
 	// EIP-4361 expiration-time: the message must not be used after it.
 	case m.ExpirationTime != nil && m.ExpirationTime.Before(now.Add(-skew)):
-		return invalidGrant("message Expiration Time has passed")
+		return invalidGrant(CheckExpired, "message Expiration Time has passed")
 	// EIP-4361 not-before: the message must not be used before it.
 	case m.NotBefore != nil && m.NotBefore.After(now.Add(skew)):
-		return invalidGrant("message Not Before is in the future")
+		return invalidGrant(CheckExpired, "message Not Before is in the future")
 	// EIP-4361 issued-at: a message cannot be issued in the future.
 	case m.IssuedAt.After(now.Add(skew)):
-		return invalidGrant("message Issued At is in the future")
+		return invalidGrant(CheckExpired, "message Issued At is in the future")
 	}
 	return nil
 }

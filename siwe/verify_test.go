@@ -813,7 +813,7 @@ func TestErrorText(t *testing.T) {
 	if !errors.Is(e, cause) {
 		t.Errorf("Unwrap does not return the cause")
 	}
-	if got, want := invalidGrant("challenge expired").Error(), "siwe: invalid_grant: challenge expired"; got != want {
+	if got, want := invalidGrant(CheckExpired, "challenge expired").Error(), "siwe: invalid_grant: challenge expired"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 	if CodeInvalidRequest.String() != "invalid_request" || Code(9).String() != "Code(9)" {

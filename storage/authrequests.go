@@ -88,16 +88,23 @@ func (db *DB) AuthRequestByID(ctx context.Context, id string) (*AuthRequest, err
 	return db.withLogin(ctx, &row)
 }
 
-// CompleteAuthRequest records a login and attaches it to a pending, unexpired
-// authorization request, in one transaction. ErrNotFound when the request is
+// CompleteAuthRequest consumes the challenge a browser signed, records its
+// login and attaches it to a pending, unexpired authorization request, in
+// one transaction. siwe.ErrChallengeUsed when the challenge was already
+// used or has expired (nothing is stored); ErrNotFound when the request is
 // unknown, expired or already completed.
-func (db *DB) CompleteAuthRequest(ctx context.Context, id string, l *Login) error {
+func (db *DB) CompleteAuthRequest(ctx context.Context, id, challengeID string, l *Login) error {
+	now := db.nowMS()
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := db.insertLogin(ctx, tx.Statement.ConnPool, l); err != nil {
+		p := tx.Statement.ConnPool
+		if err := db.consumeChallengeOn(ctx, p, challengeID, now); err != nil {
+			return err
+		}
+		if err := db.insertLogin(ctx, p, l); err != nil {
 			return err
 		}
 		res := tx.Model(&authRequestRow{}).
-			Where("id = ? AND login_id = '' AND expires_at > ?", id, db.nowMS()).
+			Where("id = ? AND login_id = '' AND expires_at > ?", id, now).
 			Update("login_id", l.ID)
 		if res.Error != nil {
 			return translate(res.Error)

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/storage"
-	"github.com/signet-id/signet/storage/storagetest"
 )
 
 func testKey(id string, activeAt time.Time) *storage.SigningKey {
@@ -20,7 +21,7 @@ func testKey(id string, activeAt time.Time) *storage.SigningKey {
 // exactly one is stored.
 func TestEnsureSigningKeyElectsOne(t *testing.T) {
 	storagetest.Backends(t, func(t *testing.T, dsn string) {
-		c := &clock{t: time.Now()}
+		c := clocktest.New(time.Now())
 		replicas := []*storage.DB{open(t, dsn, c), open(t, dsn, c)}
 		var stored atomic.Int32
 		var wg sync.WaitGroup
@@ -52,7 +53,7 @@ func TestEnsureSigningKeyElectsOne(t *testing.T) {
 // already dropped from the JWKS.
 func TestEnsureSigningKeyNeedsAUsableKey(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{t: time.Now()}
+	c := clocktest.New(time.Now())
 	db := open(t, storagetest.SQLiteDSN(t), c)
 	later := testKey("later", c.Now().Add(time.Hour))
 	if err := db.CreateSigningKey(ctx, later); err != nil {

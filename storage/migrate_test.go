@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/signet-id/signet/storage"
-	"github.com/signet-id/signet/storage/storagetest"
+	"github.com/signet-id/signet/internal/storagetest"
 )
 
 // Processes starting together on a fresh PostgreSQL database migrate it one

@@ -296,8 +296,12 @@ func completedRequest(t *testing.T, db *storage.DB, c *clocktest.Clock, id strin
 	}); err != nil {
 		t.Fatal(err)
 	}
+	ch := newChallenge(c, "ch-"+id, "nonce-"+id)
+	if err := db.SaveChallenge(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
 	login := &storage.Login{ID: "login-" + id, Subject: "eip155:1:0xB2", Address: "0xB2", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now().Add(time.Hour)}
-	if err := db.CompleteAuthRequest(ctx, id, login); err != nil {
+	if err := db.CompleteAuthRequest(ctx, id, ch.ID, login); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -312,8 +316,24 @@ func testAuthRequestCode(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 	ctx := context.Background()
 	completedRequest(t, db, c, "ar1")
 	again := &storage.Login{ID: "login-x", Subject: "s", Address: "a", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now()}
-	if err := db.CompleteAuthRequest(ctx, "ar1", again); !errors.Is(err, storage.ErrNotFound) {
+	fresh := newChallenge(c, "ch-ar1-again", "nonce-ar1-again")
+	if err := db.SaveChallenge(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompleteAuthRequest(ctx, "ar1", fresh.ID, again); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("second completion: %v", err)
+	}
+	// A used challenge completes nothing, even a pending request: the
+	// challenge's single use holds by itself.
+	pending := &storage.AuthRequest{ID: "ar-pending", ClientID: "app", RedirectURI: "https://a.example/cb", CreatedAt: c.Now(), ExpiresAt: c.Now().Add(time.Minute)}
+	if err := db.CreateAuthRequest(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompleteAuthRequest(ctx, pending.ID, "ch-ar1", again); !errors.Is(err, siwe.ErrChallengeUsed) {
+		t.Fatalf("completion with a used challenge: %v, want %v", err, siwe.ErrChallengeUsed)
+	}
+	if a, err := db.AuthRequestByID(ctx, pending.ID); err != nil || a.Login != nil {
+		t.Fatalf("the pending request after a refused completion: %+v %v", a, err)
 	}
 	a, err := db.AuthRequestByID(ctx, "ar1")
 	if err != nil || a.Login == nil || a.Login.ID != "login-ar1" || a.CodeChallengeMethod != "S256" {

@@ -20,7 +20,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
-	"github.com/signet-id/signet/storage/storagetest"
+	"github.com/signet-id/signet/internal/storagetest"
 )
 
 // TestReplicasStartTogether starts two `signet serve` processes at the same

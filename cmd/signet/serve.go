@@ -19,6 +19,10 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/chain"
+	"github.com/signet-id/signet/internal/demo"
+	"github.com/signet-id/signet/internal/httpapi"
+	"github.com/signet-id/signet/internal/metrics"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
@@ -42,8 +46,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	metrics := op.NewMetrics(nil)
-	db, err := storage.Open(ctx, cfg.Database, storage.WithErrorHook(metrics.DBError))
+	series := metrics.New(nil)
+	db, err := storage.Open(ctx, cfg.Database, storage.WithErrorHook(series.DBError))
 	if err != nil {
 		return err
 	}
@@ -73,12 +77,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	deps := op.Deps{
-		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: metrics,
+		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: series,
 		Signatures: siwe.NewContractChecker(callers, time.Duration(cfg.RPCTimeout)),
 	}
 	if mainnet, ok := callers[1]; ok {
 		// SPEC: preferred_username is the ENS name where a chain-1 RPC resolves it.
-		deps.Names = op.NewENS(mainnet, common.HexToAddress(op.ENSRegistry), 0)
+		deps.Names = chain.NewENS(mainnet, common.HexToAddress(chain.ENSRegistry), 0)
 	}
 	srv, err := op.New(opConfig(cfg, cryptoKey), deps)
 	if err != nil {
@@ -105,7 +109,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			_ = httpSrv.Close()
 			return fmt.Errorf("metrics listener: %w", err)
 		}
-		metricsSrv = &http.Server{Handler: metricsMux(metrics), ReadHeaderTimeout: 10 * time.Second}
+		metricsSrv = &http.Server{Handler: metricsMux(series), ReadHeaderTimeout: 10 * time.Second}
 		go func() { served <- metricsSrv.Serve(mln) }()
 		log.Info("metrics listening", "addr", mln.Addr().String())
 	}
@@ -186,7 +190,7 @@ func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
 	oc.KeyPublishDelay = time.Duration(cfg.Keys.PublishDelay)
 	oc.MetricsElsewhere = cfg.Metrics.Listen != ""
 	proxies, _ := cfg.trustedProxies() // validated already
-	oc.RateLimits = op.RateLimits{
+	oc.RateLimits = httpapi.RateLimits{
 		PerIP: cfg.Limits.PerIP, PerAddress: cfg.Limits.PerAddress,
 		Window: time.Duration(cfg.Limits.Window), TrustedProxies: proxies,
 	}
@@ -194,7 +198,7 @@ func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
 }
 
 // metricsMux serves /metrics alone, for metrics.listen.
-func metricsMux(m *op.Metrics) http.Handler {
+func metricsMux(m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	return mux
@@ -281,11 +285,11 @@ func explainSecret(err error) error {
 
 // ensureDemoClient registers (or re-points) the public demo client.
 func ensureDemoClient(ctx context.Context, reg *clients.Registry, issuer string) error {
-	redirect := op.DemoRedirectURI(issuer)
-	c, err := reg.Get(ctx, op.DemoClientID)
+	redirect := demo.RedirectURI(issuer)
+	c, err := reg.Get(ctx, demo.ClientID)
 	if errors.Is(err, clients.ErrClientNotFound) {
 		_, _, err = reg.Add(ctx, clients.Params{
-			ID: op.DemoClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{redirect},
+			ID: demo.ClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{redirect},
 		})
 		return err
 	}
@@ -297,7 +301,7 @@ func ensureDemoClient(ctx context.Context, reg *clients.Registry, issuer string)
 			return nil
 		}
 	}
-	_, err = reg.Update(ctx, op.DemoClientID, clients.Changes{AddRedirectURIs: []string{redirect}})
+	_, err = reg.Update(ctx, demo.ClientID, clients.Changes{AddRedirectURIs: []string{redirect}})
 	return err
 }
 

@@ -1,4 +1,4 @@
-package op
+package httpapi
 
 import (
 	"net/http"
@@ -9,7 +9,7 @@ import (
 
 func TestCallerKeyGroupsIPv6By64(t *testing.T) {
 	key := func(remote string) string {
-		return callerKey(&http.Request{RemoteAddr: remote}, nil)
+		return CallerKey(&http.Request{RemoteAddr: remote}, nil)
 	}
 	same := [][2]string{
 		{"[2001:db8:1:2::1]:1000", "[2001:db8:1:2:ffff:ffff:ffff:ffff]:2000"},

@@ -1,4 +1,5 @@
-package op
+// Package metrics holds the Prometheus series Signet exports.
+package metrics
 
 import (
 	"net/http"
@@ -21,8 +22,8 @@ type Metrics struct {
 	dbErrors prometheus.Counter
 }
 
-// NewMetrics registers Signet's series on a fresh registry (reg nil) or reg.
-func NewMetrics(reg *prometheus.Registry) *Metrics {
+// New registers Signet's series on a fresh registry (reg nil) or reg.
+func New(reg *prometheus.Registry) *Metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -66,7 +67,8 @@ func (m *Metrics) Login(flow, result string) { m.logins.WithLabelValues(flow, re
 // ObserveVerify records one signature verification's duration.
 func (m *Metrics) ObserveVerify(d time.Duration) { m.verify.Observe(d.Seconds()) }
 
-func (m *Metrics) observeRequest(route string, code int, d time.Duration) {
+// ObserveRequest records one HTTP request by route and status.
+func (m *Metrics) ObserveRequest(route string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }

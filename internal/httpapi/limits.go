@@ -1,4 +1,4 @@
-package op
+package httpapi
 
 import (
 	"container/list"
@@ -33,6 +33,37 @@ type RateLimits struct {
 	Window time.Duration
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+}
+
+// Limits are the sign-in endpoints' two budgets (see RateLimits).
+type Limits struct {
+	caller, address *limiter
+	trusted         []netip.Prefix
+}
+
+// NewLimits builds the budgets of cfg; now is the clock.
+func NewLimits(cfg RateLimits, now func() time.Time) *Limits {
+	return &Limits{
+		caller:  newLimiter(cfg.PerIP, cfg.Window, now),
+		address: newLimiter(cfg.PerAddress, cfg.Window, now),
+		trusted: cfg.TrustedProxies,
+	}
+}
+
+// Allow spends one request of r's caller and, when address is set, one of
+// that caller's budget for the address; when either is spent it says how
+// long to wait.
+func (l *Limits) Allow(r *http.Request, address string) (bool, time.Duration) {
+	caller := CallerKey(r, l.trusted)
+	if ok, wait := l.caller.allow(caller); !ok {
+		return false, wait
+	}
+	if address != "" {
+		if ok, wait := l.address.allow(caller + " " + address); !ok {
+			return false, wait
+		}
+	}
+	return true, 0
 }
 
 // maxBuckets bounds a limiter's memory; past it, the least recently used
@@ -101,9 +132,9 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
-// callerKey is who asks, for rate limiting: the client IP, with an IPv6
+// CallerKey is who asks, for rate limiting: the client IP, with an IPv6
 // address cut to its /64, since one host commonly holds a whole /64.
-func callerKey(r *http.Request, trusted []netip.Prefix) string {
+func CallerKey(r *http.Request, trusted []netip.Prefix) string {
 	ip, err := netip.ParseAddr(clientIP(r, trusted))
 	if err != nil {
 		return clientIP(r, trusted)
@@ -150,14 +181,14 @@ func inPrefixes(ip netip.Addr, ps []netip.Prefix) bool {
 	return false
 }
 
-// retryAfter is a wait in whole seconds, at least one (RFC 9110 §10.2.3).
-func retryAfter(wait time.Duration) int {
+// RetryAfter is a wait in whole seconds, at least one (RFC 9110 §10.2.3).
+func RetryAfter(wait time.Duration) int {
 	return max(int(math.Ceil(wait.Seconds())), 1)
 }
 
-// rateLimited answers 429 with Retry-After (RFC 6585 §4).
-func rateLimited(w http.ResponseWriter, wait time.Duration, withMessage bool) {
-	secs := retryAfter(wait)
+// WriteTooMany answers 429 with Retry-After (RFC 6585 §4) as OAuth JSON.
+func WriteTooMany(w http.ResponseWriter, wait time.Duration, withMessage bool) {
+	secs := RetryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeJSONError(w, http.StatusTooManyRequests, "too_many_requests", "too many requests; retry after "+strconv.Itoa(secs)+" s", withMessage)
+	WriteError(w, http.StatusTooManyRequests, "too_many_requests", "too many requests; retry after "+strconv.Itoa(secs)+" s", withMessage)
 }

@@ -1,4 +1,4 @@
-package op
+package signin_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/signin"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
@@ -28,7 +29,7 @@ func TestDelegatesOnlyForTheLicenseOnItsChain(t *testing.T) {
 	if _, _, err := reg.Add(ctx, clients.Params{Name: "L", License: license.Hex(), ChainID: 137, Signers: []string{signer.Hex()}, RedirectURIs: []string{"https://app.example/cb"}}); err != nil {
 		t.Fatal(err)
 	}
-	d := delegates{clients: lookupClients{reg}}
+	d := signin.LicenseSigners{Clients: reg}
 	for _, tc := range []struct {
 		name    string
 		account common.Address

@@ -1,0 +1,167 @@
+package signin
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/httpapi"
+	"github.com/signet-id/signet/internal/random"
+	"github.com/signet-id/signet/siwe"
+	"github.com/signet-id/signet/storage"
+)
+
+// Authentication methods of a login (RFC 8176 "pop": proof of possession
+// of a key).
+var (
+	browserAMR  = []string{"pop"}
+	headlessAMR = []string{"pop", "headless"}
+)
+
+// Redeem is a headless sign-in: it checks the signed message against its
+// challenge (expect names what the caller already knows of it), applies
+// the client rules to the presented credentials, and issues tokens. flow
+// names the surface for the metrics ("dimo", "json", a profile's name).
+func (c *Core) Redeem(ctx context.Context, flow, message, signature string, expect siwe.Expect, creds httpapi.ClientCredentials) (*oidc.AccessTokenResponse, error) {
+	expect.Headless = true
+	res, err := c.check(ctx, message, signature, expect)
+	if err != nil {
+		c.Metrics.Login(flow, "rejected")
+		return nil, err
+	}
+	cl, err := c.client(ctx, res.Challenge.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorizeHeadless(cl, res.Challenge.Address, creds); err != nil {
+		c.Metrics.Login(flow, "rejected")
+		return nil, err
+	}
+	issued := time.Now()
+	resp, err := c.Tokens.Issue(ctx, res.Challenge, c.login(ctx, res, headlessAMR))
+	c.count(flow, err)
+	if err != nil {
+		return nil, err
+	}
+	c.Metrics.ObserveIssue(time.Since(issued))
+	return resp, nil
+}
+
+// Complete is a browser sign-in: it checks the signature of the challenge
+// the login page had signed, for the authorization request it was issued
+// for, and completes that request. It returns where the browser goes next.
+func (c *Core) Complete(ctx context.Context, authRequestID string, ch *siwe.Challenge, signature string) (string, error) {
+	res, err := c.check(ctx, ch.Message, signature, siwe.Expect{Challenge: ch, AuthRequestID: authRequestID})
+	if err != nil {
+		c.Metrics.Login("browser", "rejected")
+		return "", err
+	}
+	next, err := c.Tokens.Complete(ctx, authRequestID, ch, c.login(ctx, res, browserAMR))
+	c.count("browser", err)
+	return next, err
+}
+
+// check runs the SIWE verifier, which leaves the challenge unused: the
+// Tokens method consumes it with what the sign-in stores.
+func (c *Core) check(ctx context.Context, message, signature string, expect siwe.Expect) (*siwe.Result, error) {
+	start := time.Now()
+	res, err := c.Verifier.Check(ctx, message, signature, expect)
+	c.Metrics.ObserveVerify(time.Since(start))
+	return res, err
+}
+
+// count records a sign-in's outcome: a reused challenge is the caller's
+// doing, anything else that failed is Signet's.
+func (c *Core) count(flow string, err error) {
+	switch {
+	case err == nil:
+		c.Metrics.Login(flow, "success")
+	case errors.Is(err, siwe.ErrChallengeReused) || httpapi.From(err).ClientFault():
+		c.Metrics.Login(flow, "rejected")
+	default:
+		c.Metrics.Login(flow, "error")
+	}
+}
+
+// authorizeHeadless applies SPEC's client rules to a headless sign-in of
+// account for cl: the client allows the headless APIs; a public client
+// sends no secret; a developer license is authenticated by its signer's
+// signature when the license itself signs in; any other confidential
+// client authenticates as at the token endpoint (RFC 6749 §2.3.1).
+func authorizeHeadless(cl *clients.Client, account common.Address, creds httpapi.ClientCredentials) error {
+	switch {
+	case cl.NoHeadless:
+		return errNoHeadless
+	case cl.Public, cl.IsLicense() && account.Hex() == cl.ID:
+		return nil
+	case !creds.Present || clients.NormalizeID(creds.ID) != cl.ID || !cl.CheckSecret(creds.Secret):
+		return &httpapi.Error{Status: 401, Code: "invalid_client", Description: "client authentication failed: a confidential client sends its client_id and client_secret (HTTP Basic or in the body)"}
+	}
+	return nil
+}
+
+// Subject is the CAIP-10 account ID: eip155:<chainId>:<EIP-55 address>.
+func Subject(chainID int64, address common.Address) string {
+	return "eip155:" + strconv.FormatInt(chainID, 10) + ":" + address.Hex()
+}
+
+// login turns a verified signature into the login record tokens refer to.
+// When the app asked for the profile and a name resolver is configured,
+// the account's primary ENS name is looked up once, here; a lookup that
+// fails leaves the address as the username.
+func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string) *storage.Login {
+	now := c.Now()
+	signer := ""
+	if res.Signer != res.Address {
+		signer = res.Signer.Hex()
+	}
+	var name string
+	if c.Names != nil && slices.Contains(res.Challenge.Scopes, oidc.ScopeProfile) {
+		n, err := c.Names.Name(ctx, res.Address)
+		if err != nil {
+			c.Log.WarnContext(ctx, "ENS lookup failed; using the address as username", "request_id", httpapi.RequestID(ctx), "err", err)
+		}
+		name = n
+	}
+	return &storage.Login{
+		ID:        siwe.OrderedID(now, random.Base64(18)),
+		Name:      name,
+		Subject:   Subject(res.ChainID, res.Address),
+		Address:   res.Address.Hex(),
+		ChainID:   res.ChainID,
+		Signer:    signer,
+		Message:   res.Message,
+		Signature: res.SignatureHex,
+		AMR:       amr,
+		AuthTime:  now,
+		ExpiresAt: now.Add(c.cfg.LoginTTL),
+	}
+}
+
+// LicenseSigners implements siwe.Delegates: a developer license's
+// registered signers may sign for the license itself, on its chain, and
+// for nothing else.
+type LicenseSigners struct{ Clients Clients }
+
+var _ siwe.Delegates = LicenseSigners{}
+
+// Delegates returns the signers of the license c is a challenge for, or none.
+func (l LicenseSigners) Delegates(ctx context.Context, c *siwe.Challenge) ([]common.Address, error) {
+	cl, err := l.Clients.Get(ctx, c.ClientID)
+	if errors.Is(err, clients.ErrClientNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !cl.IsLicense() || c.Address.Hex() != cl.ID || c.ChainID != cl.LicenseChainID {
+		return nil, nil
+	}
+	return cl.Signers, nil
+}

@@ -1,0 +1,94 @@
+package op
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/signet-id/signet/internal/demo"
+	"github.com/signet-id/signet/internal/headless"
+	"github.com/signet-id/signet/internal/login"
+	"github.com/signet-id/signet/web"
+)
+
+// routes is the router: zitadel's endpoints behind Signet's guards, and one
+// line per sign-in surface.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	// Sign-in surfaces: each is a package of its own over signin.Core.
+	(&login.Page{
+		Core: s.core, Requests: s.db, Clients: s.clients, Binding: s.binding, Pages: s.pages, Limits: s.limits,
+		Log: s.log, Now: s.now, ChainIDs: s.cfg.ChainIDs, Path: s.path("/login"),
+	}).Register(mux)
+	(&headless.API{Core: s.core, Limits: s.limits, Log: s.log, Domain: s.issuer.Host, URI: s.cfg.Issuer}).Register(mux)
+	if s.cfg.Demo {
+		demo.New(s.cfg.Issuer, s.path("/demo"), s.cfg.CryptoKey[:], s.pages, s.log).Register(mux)
+	}
+
+	// The OpenID provider.
+	mux.Handle("GET /.well-known/openid-configuration", s.cors.Handler(http.HandlerFunc(s.handleDiscovery)))
+	mux.Handle("GET /keys", s.cors.Handler(http.HandlerFunc(s.handleJWKS)))
+	mux.Handle("/authorize", s.authorizeEndpoint(s.provider))
+	mux.Handle("/authorize/callback", s.callbackEndpoint(s.provider))
+	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.provider)))
+	mux.Handle("/oauth/introspect", s.oauthErrors(s.provider))
+	mux.Handle("/revoke", s.oauthErrors(s.provider))
+	mux.Handle("/end_session", s.oauthErrors(s.provider))
+	mux.Handle("/userinfo", s.userinfoErrors(s.provider))
+	mux.Handle("/", s.provider)
+
+	// Pages and operations.
+	mux.Handle("GET /logged-out", http.HandlerFunc(s.handleLoggedOut))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", web.Static()))
+	mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealth))
+	mux.Handle("GET /ready", http.HandlerFunc(s.handleReady))
+	if !s.cfg.MetricsElsewhere {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
+
+	var h http.Handler = mux
+	if p := strings.TrimSuffix(s.issuer.Path, "/"); p != "" {
+		h = http.StripPrefix(p, h)
+	}
+	return s.middleware(h)
+}
+
+// timeIssuance records the latency of successful token endpoint answers.
+func (s *Server) timeIssuance(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.code == http.StatusOK {
+			s.metrics.ObserveIssue(time.Since(start))
+		}
+	})
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// handleReady answers 200 when the database answers and a signing key is usable.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.db.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready: database", "err", err)
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	if _, err := s.keys.SigningKey(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready: signing key", "err", err)
+		http.Error(w, "no signing key", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (s *Server) handleLoggedOut(w http.ResponseWriter, _ *http.Request) {
+	s.pages.ErrorPage(w, http.StatusOK, "Signed out", "You have been signed out. You can close this page.")
+}
