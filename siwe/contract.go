@@ -179,7 +179,7 @@ func (c *ContractChecker) checkERC1271(ctx context.Context, caller ContractCalle
 // "Off-chain validation").
 func (c *ContractChecker) checkERC6492(ctx context.Context, caller ContractCaller, chainID int64, account common.Address, hash common.Hash, sig []byte) (common.Address, error) {
 	if _, err := parseERC6492(sig); err != nil {
-		return common.Address{}, invalidGrant(CheckSignature, "the ERC-6492 signature is malformed: " + err.Error())
+		return common.Address{}, invalidGrant(CheckSignature, "the ERC-6492 signature is malformed: "+err.Error())
 	}
 	data := make([]byte, 0, len(c.validator)+4*abiWord+paddedLen(len(sig)))
 	data = append(data, c.validator...)

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/signet-id/signet/storage"
 	"github.com/signet-id/signet/internal/storagetest"
+	"github.com/signet-id/signet/storage"
 )
 
 // Processes starting together on a fresh PostgreSQL database migrate it one

@@ -114,4 +114,3 @@ func (c *ENS) SetReverse(t testing.TB, addr common.Address, name string) {
 	c.Chain.Send(t, &c.Resolver, ensCalldata(t, "setName(bytes32,string)",
 		[]string{"bytes32", "string"}, node, name))
 }
-
