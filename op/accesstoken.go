@@ -11,6 +11,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/signet-id/signet/internal/keyring"
 )
 
 // Access tokens are JWTs typed "at+jwt" (RFC 9068 §2.1), so that a resource
@@ -25,7 +27,7 @@ import (
 // set when the Crypto cannot decrypt them.
 type tokenCrypto struct {
 	codes zop.Crypto
-	keys  *KeyRing
+	keys  *keyring.Ring
 
 	mu      sync.Mutex
 	pending map[string]*oidc.AccessTokenClaims // by token ID
@@ -33,7 +35,7 @@ type tokenCrypto struct {
 
 var _ zop.Crypto = (*tokenCrypto)(nil)
 
-func newTokenCrypto(key [32]byte, keys *KeyRing) *tokenCrypto {
+func newTokenCrypto(key [32]byte, keys *keyring.Ring) *tokenCrypto {
 	gcm := zop.NewAES256GCMCrypto(key, "signet-1")
 	return &tokenCrypto{
 		codes:   zop.NewCompositeCrypto(gcm, []zop.Decrypter{gcm, zop.NewAESCrypto(key)}),

@@ -1,8 +1,6 @@
 package op
 
 import (
-	"bytes"
-	"mime"
 	"net/http"
 
 	"github.com/signet-id/signet/internal/httpapi"
@@ -15,47 +13,6 @@ import (
 // body in the endpoint's own standard: RFC 6749 §5.2 for the client-facing
 // endpoints, RFC 6750 §3 for /userinfo.
 
-// errorCapture holds back an error answer (status ≥ 400) so that the
-// wrapper can replace it; other answers pass through.
-type errorCapture struct {
-	http.ResponseWriter
-	wrote    bool
-	captured bool
-	status   int
-	body     bytes.Buffer
-}
-
-func (c *errorCapture) WriteHeader(code int) {
-	if c.wrote {
-		return
-	}
-	c.wrote = true
-	if code >= 400 {
-		c.captured, c.status = true, code
-		return
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *errorCapture) Write(b []byte) (int, error) {
-	if !c.wrote {
-		c.WriteHeader(http.StatusOK)
-	}
-	if c.captured {
-		return c.body.Write(b)
-	}
-	return c.ResponseWriter.Write(b)
-}
-
-func (c *errorCapture) Unwrap() http.ResponseWriter { return c.ResponseWriter }
-
-// isJSON reports whether a captured answer is already JSON (zitadel's
-// RFC 6749 error bodies, which carry only the code and a safe description).
-func (c *errorCapture) isJSON() bool {
-	mt, _, _ := mime.ParseMediaType(c.Header().Get("Content-Type"))
-	return mt == "application/json"
-}
-
 // oauthErrors wraps a client-facing endpoint (token, introspection,
 // revocation, end session): a malformed query or form is refused before
 // zitadel reads it, and a non-JSON error answer is replaced by RFC 6749
@@ -66,21 +23,21 @@ func (s *Server) oauthErrors(next http.Handler) http.Handler {
 			httpapi.WriteError(w, http.StatusBadRequest, "invalid_request", "the request's query or form is malformed", false)
 			return
 		}
-		c := &errorCapture{ResponseWriter: w}
+		c := &httpapi.Capture{ResponseWriter: w}
 		next.ServeHTTP(c, r)
 		switch {
-		case !c.captured:
-		case c.isJSON() && c.status < 500:
-			if c.status == http.StatusUnauthorized {
+		case !c.Captured:
+		case c.IsJSON() && c.Status < 500:
+			if c.Status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Basic realm="signet"`)
 			}
-			w.WriteHeader(c.status)
-			_, _ = c.body.WriteTo(w)
-		case c.status >= 500:
-			s.log.ErrorContext(r.Context(), "request failed", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "status", c.status, "body", truncate(c.body.String(), 200))
+			w.WriteHeader(c.Status)
+			_, _ = c.Body.WriteTo(w)
+		case c.Status >= 500:
+			s.log.ErrorContext(r.Context(), "request failed", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "status", c.Status, "body", httpapi.Truncate(c.Body.String(), 200))
 			w.Header().Del("Content-Type")
 			httpapi.WriteError(w, http.StatusInternalServerError, "server_error", "internal error", false)
-		case c.status == http.StatusUnauthorized:
+		case c.Status == http.StatusUnauthorized:
 			w.Header().Del("Content-Type")
 			httpapi.WriteError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed", false)
 		default:
@@ -104,12 +61,12 @@ func (s *Server) userinfoErrors(next http.Handler) http.Handler {
 			httpapi.WriteError(w, http.StatusUnauthorized, "invalid_token", "an access token is required (Authorization: Bearer …)", false)
 			return
 		}
-		c := &errorCapture{ResponseWriter: w}
+		c := &httpapi.Capture{ResponseWriter: w}
 		next.ServeHTTP(c, r)
 		switch {
-		case !c.captured:
-		case c.status >= 500:
-			s.log.ErrorContext(r.Context(), "userinfo failed", "request_id", httpapi.RequestID(r.Context()), "status", c.status)
+		case !c.Captured:
+		case c.Status >= 500:
+			s.log.ErrorContext(r.Context(), "userinfo failed", "request_id", httpapi.RequestID(r.Context()), "status", c.Status)
 			w.Header().Del("Content-Type")
 			httpapi.WriteError(w, http.StatusInternalServerError, "server_error", "internal error", false)
 		default:

@@ -25,6 +25,7 @@ import (
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
@@ -36,7 +37,7 @@ type testServer struct {
 	Issuer   string
 	DB       *storage.DB
 	Registry *clients.Registry
-	Keys     *op.KeyRing
+	Keys     *keyring.Ring
 	Signet   *op.Server
 	Clock    *clocktest.Clock
 
@@ -86,15 +87,15 @@ func newTestServerFull(t testing.TB, dsn string, clock *clocktest.Clock, path st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sealer, err := op.NewSealer(testSecret)
+	sealer, err := keyring.NewSealer(testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := op.LoadCryptoKey(ctx, db, sealer)
+	key, err := keyring.LoadCryptoKey(ctx, db, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := op.NewKeyRing(db, sealer, now, time.Hour)
+	keys := keyring.New(db, sealer, now, time.Hour)
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

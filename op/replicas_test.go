@@ -17,6 +17,7 @@ import (
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/internal/storagetest"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/storage"
@@ -28,7 +29,7 @@ type replica struct {
 	name     string
 	srv      *httptest.Server
 	db       *storage.DB
-	keys     *op.KeyRing
+	keys     *keyring.Ring
 	registry *clients.Registry
 }
 
@@ -40,12 +41,12 @@ func newReplica(t *testing.T, name, dsn, issuer string, keyClock *clocktest.Cloc
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sealer, _ := op.NewSealer(testSecret)
-	key, err := op.LoadCryptoKey(ctx, db, sealer)
+	sealer, _ := keyring.NewSealer(testSecret)
+	key, err := keyring.LoadCryptoKey(ctx, db, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := op.NewKeyRing(db, sealer, keyClock.Now, 50*time.Millisecond)
+	keys := keyring.New(db, sealer, keyClock.Now, 50*time.Millisecond)
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-id/signet/internal/authorize"
 	"github.com/signet-id/signet/internal/demo"
 	"github.com/signet-id/signet/internal/headless"
+	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/login"
 	"github.com/signet-id/signet/web"
 )
@@ -29,8 +31,9 @@ func (s *Server) routes() http.Handler {
 	// The OpenID provider.
 	mux.Handle("GET /.well-known/openid-configuration", s.cors.Handler(http.HandlerFunc(s.handleDiscovery)))
 	mux.Handle("GET /keys", s.cors.Handler(http.HandlerFunc(s.handleJWKS)))
-	mux.Handle("/authorize", s.authorizeEndpoint(s.provider))
-	mux.Handle("/authorize/callback", s.callbackEndpoint(s.provider))
+	guard := &authorize.Guard{Clients: s.clients, Requests: s.db, Binding: s.binding, Pages: s.pages, Limits: s.limits, Log: s.log}
+	mux.Handle("/authorize", guard.Authorize(s.authorizeResponses(s.provider)))
+	mux.Handle("/authorize/callback", guard.Callback(s.authorizeResponses(s.provider)))
 	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.provider)))
 	mux.Handle("/oauth/introspect", s.oauthErrors(s.provider))
 	mux.Handle("/revoke", s.oauthErrors(s.provider))
@@ -51,16 +54,25 @@ func (s *Server) routes() http.Handler {
 	if p := strings.TrimSuffix(s.issuer.Path, "/"); p != "" {
 		h = http.StripPrefix(p, h)
 	}
-	return s.middleware(h)
+	mw := httpapi.Middleware{Log: s.log, Metrics: s.metrics, Prefix: s.issuer.Path, Routes: knownRoutes, Begin: s.db.Expect}
+	return mw.Wrap(h)
+}
+
+// knownRoutes bound the "route" metric label to a fixed set.
+var knownRoutes = []string{
+	"/.well-known/openid-configuration", "/keys", "/authorize/callback", "/authorize", "/oauth/token",
+	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/challenge", "/login/verify",
+	"/login", "/auth/web3/generate_challenge", "/auth/web3/submit_challenge", "/auth/nonce", "/auth/verify",
+	"/static/", "/demo", "/healthz", "/ready", "/metrics",
 }
 
 // timeIssuance records the latency of successful token endpoint answers.
 func (s *Server) timeIssuance(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpapi.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		if sw.code == http.StatusOK {
+		if sw.Code() == http.StatusOK {
 			s.metrics.ObserveIssue(time.Since(start))
 		}
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/binding"
 	"github.com/signet-id/signet/internal/httpapi"
+	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/internal/metrics"
 	"github.com/signet-id/signet/internal/signin"
 	"github.com/signet-id/signet/siwe"
@@ -80,7 +81,7 @@ type Server struct {
 	cfg      Config
 	db       *storage.DB
 	clients  *clients.Registry
-	keys     *KeyRing
+	keys     *keyring.Ring
 	pages    *httpapi.Pages
 	log      *slog.Logger
 	now      func() time.Time
@@ -101,7 +102,7 @@ type Server struct {
 type Deps struct {
 	DB       *storage.DB
 	Registry *clients.Registry
-	Keys     *KeyRing
+	Keys     *keyring.Ring
 	Logger   *slog.Logger
 	Metrics  *metrics.Metrics
 	// Now is the clock; nil means time.Now.
@@ -176,9 +177,9 @@ func (s *Server) newProvider(tokens *tokenCrypto) (*zop.Provider, error) {
 		SupportedClaims:          supportedClaims,
 		DefaultLogoutRedirectURI: s.path("/logged-out"),
 	}
-	origins := newOriginSet(s.clients, s.now, 10*time.Second)
+	origins := clients.NewOrigins(s.clients, s.now, 10*time.Second)
 	corsOpts := cors.Options{
-		AllowOriginFunc:  origins.allowed,
+		AllowOriginFunc:  origins.Allowed,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type"},
 		AllowCredentials: false,

@@ -10,6 +10,7 @@ import (
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
@@ -24,11 +25,11 @@ func newInternalServer(t *testing.T) (*Server, *clients.Registry) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sealer, err := NewSealer("internal-test-secret-internal-test-secret")
+	sealer, err := keyring.NewSealer("internal-test-secret-internal-test-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := NewKeyRing(db, sealer, time.Now, time.Hour)
+	keys := keyring.New(db, sealer, time.Now, time.Hour)
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

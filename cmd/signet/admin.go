@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/clients"
-	"github.com/signet-id/signet/op"
+	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -330,20 +330,20 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var sealer *op.Sealer
+	var sealer *keyring.Sealer
 	if sub == "rotate" {
 		secret, err := resolveSecret(cfg, log, false)
 		if err != nil {
 			return err
 		}
-		if sealer, err = op.NewSealer(secret); err != nil {
+		if sealer, err = keyring.NewSealer(secret); err != nil {
 			return err
 		}
 	}
-	ring := op.NewKeyRing(db, sealer, time.Now, time.Second)
+	ring := keyring.New(db, sealer, time.Now, time.Second)
 	if sub == "rotate" {
 		reg := clients.NewRegistry(db)
-		keep, err := op.KeyRetention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
+		keep, err := keyring.Retention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
 		if err != nil {
 			return err
 		}

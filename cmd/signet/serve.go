@@ -22,6 +22,7 @@ import (
 	"github.com/signet-id/signet/internal/chain"
 	"github.com/signet-id/signet/internal/demo"
 	"github.com/signet-id/signet/internal/httpapi"
+	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/internal/metrics"
 	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/siwe"
@@ -52,17 +53,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	sealer, err := op.NewSealer(secret)
+	sealer, err := keyring.NewSealer(secret)
 	if err != nil {
 		return err
 	}
 	// Ensure first: it refuses a secret that does not open the stored keys
 	// before anything is sealed with it.
-	keys := op.NewKeyRing(db, sealer, time.Now, time.Duration(cfg.Keys.Refresh))
+	keys := keyring.New(db, sealer, time.Now, time.Duration(cfg.Keys.Refresh))
 	if err := keys.Ensure(ctx); err != nil {
 		return fmt.Errorf("signing key: %w", explainSecret(err))
 	}
-	cryptoKey, err := op.LoadCryptoKey(ctx, db, sealer)
+	cryptoKey, err := keyring.LoadCryptoKey(ctx, db, sealer)
 	if err != nil {
 		return explainSecret(err)
 	}
@@ -275,9 +276,9 @@ func resolveSecret(cfg Config, log *slog.Logger, create bool) (string, error) {
 // not open the keys in the database.
 var errWrongSecret = errors.New("SIGNET_SECRET does not open the signing keys stored in this database; use the secret they were sealed with")
 
-// explainSecret turns op.ErrWrongSecret into words that name the setting to fix.
+// explainSecret turns keyring.ErrWrongSecret into words that name the setting to fix.
 func explainSecret(err error) error {
-	if errors.Is(err, op.ErrWrongSecret) {
+	if errors.Is(err, keyring.ErrWrongSecret) {
 		return errWrongSecret
 	}
 	return err
@@ -332,9 +333,9 @@ func sweepLoop(ctx context.Context, srv *op.Server, log *slog.Logger) {
 
 // rotateLoop rotates the signing key once the current one is older than
 // keys.rotate_every; with several replicas, exactly one of them does.
-func rotateLoop(ctx context.Context, keys *op.KeyRing, reg *clients.Registry, cfg Config, log *slog.Logger) {
+func rotateLoop(ctx context.Context, keys *keyring.Ring, reg *clients.Registry, cfg Config, log *slog.Logger) {
 	every(ctx, time.Minute, func() {
-		keep, err := op.KeyRetention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
+		keep, err := keyring.Retention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
 		if err != nil {
 			log.Warn("key rotation", "err", err)
 			return

@@ -1,4 +1,10 @@
-package op
+// Package keyring keeps the token-signing keys: RSA-2048 keys created and
+// stored in the database with their private halves sealed under a key
+// derived from the operator's secret, published in the JWKS from before
+// they sign until every token they signed has expired, rotated on command
+// or on a schedule (one replica elected), and cached so that signing a
+// token costs no database read.
+package keyring
 
 import (
 	"context"
@@ -78,11 +84,11 @@ func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 	return out, nil
 }
 
-// KeyRing holds the token-signing keys: the current private key, decrypted
+// Ring holds the token-signing keys: the current private key, decrypted
 // once, and every public key still published. It reloads from the database
 // at most every refresh interval, so rotations made elsewhere (the CLI,
 // another replica) are picked up without a DB hit per token.
-type KeyRing struct {
+type Ring struct {
 	db      *storage.DB
 	sealer  *Sealer
 	now     func() time.Time
@@ -98,9 +104,9 @@ type KeyRing struct {
 	jwksETag  string
 }
 
-// NewKeyRing builds a key ring over the database's signing keys.
-func NewKeyRing(db *storage.DB, sealer *Sealer, now func() time.Time, refresh time.Duration) *KeyRing {
-	return &KeyRing{db: db, sealer: sealer, now: now, refresh: refresh, private: map[string]*rsa.PrivateKey{}}
+// New builds a key ring over the database's signing keys.
+func New(db *storage.DB, sealer *Sealer, now func() time.Time, refresh time.Duration) *Ring {
+	return &Ring{db: db, sealer: sealer, now: now, refresh: refresh, private: map[string]*rsa.PrivateKey{}}
 }
 
 // Ensure creates a first signing key when none is usable, and loads the
@@ -112,7 +118,7 @@ func NewKeyRing(db *storage.DB, sealer *Sealer, now func() time.Time, refresh ti
 // It fails with [ErrWrongSecret] when the ring's secret does not open the
 // stored keys, so that a server on the wrong secret refuses to start rather
 // than fail every sign-in.
-func (k *KeyRing) Ensure(ctx context.Context) error {
+func (k *Ring) Ensure(ctx context.Context) error {
 	if err := k.CheckSecret(ctx); err != nil {
 		return err
 	}
@@ -148,7 +154,7 @@ const firstKeyBackdate = time.Minute
 // signed has expired. It refuses, with [ErrWrongSecret], when the ring's
 // secret does not open the stored keys: a key sealed under another secret
 // than the servers' would break every sign-in once it starts signing.
-func (k *KeyRing) Rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
+func (k *Ring) Rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
 	if err := k.CheckSecret(ctx); err != nil {
 		return nil, err
 	}
@@ -156,7 +162,7 @@ func (k *KeyRing) Rotate(ctx context.Context, delay, keep time.Duration) (*stora
 }
 
 // rotate is Rotate once the secret is checked.
-func (k *KeyRing) rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
+func (k *Ring) rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
 	activeAt := k.now().Add(delay)
 	key, err := k.create(ctx, activeAt)
 	if err != nil {
@@ -172,7 +178,7 @@ func (k *KeyRing) rotate(ctx context.Context, delay, keep time.Duration) (*stora
 // the ring's secret opens every stored private key that signs now or will
 // sign (retired keys are only published) and the stored crypto key, when
 // there is one.
-func (k *KeyRing) CheckSecret(ctx context.Context) error {
+func (k *Ring) CheckSecret(ctx context.Context) error {
 	now := k.now()
 	keys, err := k.db.SigningKeys(ctx, now)
 	if err != nil {
@@ -200,12 +206,12 @@ func (k *KeyRing) CheckSecret(ctx context.Context) error {
 }
 
 // List returns the keys still published, newest first.
-func (k *KeyRing) List(ctx context.Context) ([]*storage.SigningKey, error) {
+func (k *Ring) List(ctx context.Context) ([]*storage.SigningKey, error) {
 	return k.db.SigningKeys(ctx, k.now())
 }
 
 // create makes a key that starts signing at activeAt and stores it.
-func (k *KeyRing) create(ctx context.Context, activeAt time.Time) (*storage.SigningKey, error) {
+func (k *Ring) create(ctx context.Context, activeAt time.Time) (*storage.SigningKey, error) {
 	key, err := k.newKey(activeAt)
 	if err != nil {
 		return nil, err
@@ -218,7 +224,7 @@ func (k *KeyRing) create(ctx context.Context, activeAt time.Time) (*storage.Sign
 
 // newKey makes a 2048-bit RSA key that starts signing at activeAt, its
 // private half sealed.
-func (k *KeyRing) newKey(activeAt time.Time) (*storage.SigningKey, error) {
+func (k *Ring) newKey(activeAt time.Time) (*storage.SigningKey, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -251,7 +257,7 @@ func Thumbprint(pub *rsa.PublicKey) (string, error) {
 }
 
 // reload reads the keys from the database.
-func (k *KeyRing) reload(ctx context.Context) error {
+func (k *Ring) reload(ctx context.Context) error {
 	keys, err := k.db.SigningKeys(ctx, k.now())
 	if err != nil {
 		return err
@@ -283,7 +289,7 @@ func (k *KeyRing) reload(ctx context.Context) error {
 }
 
 // JWKS returns the published key set as JSON and its entity tag.
-func (k *KeyRing) JWKS(ctx context.Context) ([]byte, string, error) {
+func (k *Ring) JWKS(ctx context.Context) ([]byte, string, error) {
 	if err := k.fresh(ctx); err != nil {
 		return nil, "", err
 	}
@@ -293,7 +299,7 @@ func (k *KeyRing) JWKS(ctx context.Context) ([]byte, string, error) {
 }
 
 // currentLocked picks the newest key whose activation has come.
-func (k *KeyRing) currentLocked() (*storage.SigningKey, bool) {
+func (k *Ring) currentLocked() (*storage.SigningKey, bool) {
 	now := k.now()
 	for _, sk := range k.keys { // newest activation first
 		if !sk.ActiveAt.After(now) {
@@ -306,7 +312,7 @@ func (k *KeyRing) currentLocked() (*storage.SigningKey, bool) {
 // fresh reloads the keys when the cache is older than the refresh interval.
 // One caller reloads; the others keep using the cache meanwhile (a first
 // load is waited for by everyone).
-func (k *KeyRing) fresh(ctx context.Context) error {
+func (k *Ring) fresh(ctx context.Context) error {
 	k.mu.Lock()
 	stale := k.now().Sub(k.loadedAt) >= k.refresh
 	loaded := k.keys != nil
@@ -327,7 +333,7 @@ func (k *KeyRing) fresh(ctx context.Context) error {
 }
 
 // SigningKey returns the key that signs tokens now.
-func (k *KeyRing) SigningKey(ctx context.Context) (zop.SigningKey, error) {
+func (k *Ring) SigningKey(ctx context.Context) (zop.SigningKey, error) {
 	if err := k.fresh(ctx); err != nil {
 		return nil, err
 	}
@@ -354,7 +360,7 @@ func (k *KeyRing) SigningKey(ctx context.Context) (zop.SigningKey, error) {
 }
 
 // KeySet returns every published public key.
-func (k *KeyRing) KeySet(ctx context.Context) ([]zop.Key, error) {
+func (k *Ring) KeySet(ctx context.Context) ([]zop.Key, error) {
 	if err := k.fresh(ctx); err != nil {
 		return nil, err
 	}
@@ -412,10 +418,10 @@ func LoadCryptoKey(ctx context.Context, db *storage.DB, sealer *Sealer) ([32]byt
 	return key, nil
 }
 
-// KeyRetention is how long a retired key must stay published: the longest
+// Retention is how long a retired key must stay published: the longest
 // lifetime of a token it may have signed (defaults or any client's
 // override), plus clock skew.
-func KeyRetention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL time.Duration) (time.Duration, error) {
+func Retention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL time.Duration) (time.Duration, error) {
 	keep := max(accessTTL, idTTL)
 	list, err := reg.List(ctx)
 	if err != nil {
@@ -432,7 +438,7 @@ func KeyRetention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL t
 // newest key's rotation in the database. A replica whose secret does not
 // open the stored keys fails with [ErrWrongSecret] before it claims, which
 // leaves the rotation to the others.
-func (k *KeyRing) RotateIfDue(ctx context.Context, every, delay, keep time.Duration) (*storage.SigningKey, error) {
+func (k *Ring) RotateIfDue(ctx context.Context, every, delay, keep time.Duration) (*storage.SigningKey, error) {
 	keys, err := k.db.SigningKeys(ctx, k.now())
 	if err != nil {
 		return nil, err

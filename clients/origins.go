@@ -1,17 +1,15 @@
-package op
+package clients
 
 import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/signet-id/signet/clients"
 )
 
-// originSet answers CORS checks: an origin is allowed when it is the origin
+// Origins answers CORS checks: an origin is allowed when it is the origin
 // of some client's redirect URI. The set is reloaded at most every ttl.
-type originSet struct {
-	registry *clients.Registry
+type Origins struct {
+	registry *Registry
 	now      func() time.Time
 	ttl      time.Duration
 
@@ -20,11 +18,13 @@ type originSet struct {
 	origins  map[string]bool
 }
 
-func newOriginSet(r *clients.Registry, now func() time.Time, ttl time.Duration) *originSet {
-	return &originSet{registry: r, now: now, ttl: ttl}
+// NewOrigins returns the origins of r's clients, reloaded at most every ttl.
+func NewOrigins(r *Registry, now func() time.Time, ttl time.Duration) *Origins {
+	return &Origins{registry: r, now: now, ttl: ttl}
 }
 
-func (o *originSet) allowed(origin string) bool {
+// Allowed reports whether origin may call the provider from a browser.
+func (o *Origins) Allowed(origin string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.origins == nil || o.now().Sub(o.loadedAt) >= o.ttl {

@@ -1,4 +1,4 @@
-package op_test
+package keyring_test
 
 import (
 	"context"
@@ -10,19 +10,21 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/internal/clocktest"
+	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/internal/storagetest"
-	"github.com/signet-id/signet/op"
 	"github.com/signet-id/signet/storage"
 )
 
 // keyRing builds a key ring over db whose private keys are sealed with secret.
-func keyRing(t *testing.T, db *storage.DB, secret string, clock *clocktest.Clock) *op.KeyRing {
+const testSecret = "test-secret-test-secret-test-secret-0123"
+
+func keyRing(t *testing.T, db *storage.DB, secret string, clock *clocktest.Clock) *keyring.Ring {
 	t.Helper()
-	sealer, err := op.NewSealer(secret)
+	sealer, err := keyring.NewSealer(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return op.NewKeyRing(db, sealer, clock.Now, time.Hour)
+	return keyring.New(db, sealer, clock.Now, time.Hour)
 }
 
 // A ring on the wrong secret would seal a key that every replica on the
@@ -49,14 +51,14 @@ func TestWrongSecretCannotRotate(t *testing.T) {
 		return len(list)
 	}
 
-	if _, err := wrong.Rotate(ctx, 0, time.Hour); !errors.Is(err, op.ErrWrongSecret) {
+	if _, err := wrong.Rotate(ctx, 0, time.Hour); !errors.Is(err, keyring.ErrWrongSecret) {
 		t.Fatalf("Rotate with the wrong secret: %v, want ErrWrongSecret", err)
 	}
 	clock.Advance(2 * time.Hour)
-	if _, err := wrong.RotateIfDue(ctx, time.Hour, 0, time.Hour); !errors.Is(err, op.ErrWrongSecret) {
+	if _, err := wrong.RotateIfDue(ctx, time.Hour, 0, time.Hour); !errors.Is(err, keyring.ErrWrongSecret) {
 		t.Fatalf("RotateIfDue with the wrong secret: %v, want ErrWrongSecret", err)
 	}
-	if err := wrong.Ensure(ctx); !errors.Is(err, op.ErrWrongSecret) {
+	if err := wrong.Ensure(ctx); !errors.Is(err, keyring.ErrWrongSecret) {
 		t.Fatalf("Ensure with the wrong secret: %v, want ErrWrongSecret", err)
 	}
 	if n := keys(); n != 1 {
@@ -84,15 +86,15 @@ func TestWrongSecretCannotOpenCryptoKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sealer, _ := op.NewSealer(testSecret)
-	if _, err := op.LoadCryptoKey(ctx, db, sealer); err != nil {
+	sealer, _ := keyring.NewSealer(testSecret)
+	if _, err := keyring.LoadCryptoKey(ctx, db, sealer); err != nil {
 		t.Fatal(err)
 	}
 	wrong := keyRing(t, db, strings.Repeat("w", 40), clock)
-	if err := wrong.CheckSecret(ctx); !errors.Is(err, op.ErrWrongSecret) {
+	if err := wrong.CheckSecret(ctx); !errors.Is(err, keyring.ErrWrongSecret) {
 		t.Fatalf("CheckSecret: %v, want ErrWrongSecret", err)
 	}
-	if _, err := wrong.Rotate(ctx, 0, time.Hour); !errors.Is(err, op.ErrWrongSecret) {
+	if _, err := wrong.Rotate(ctx, 0, time.Hour); !errors.Is(err, keyring.ErrWrongSecret) {
 		t.Fatalf("Rotate: %v, want ErrWrongSecret", err)
 	}
 	if err := keyRing(t, db, testSecret, clock).CheckSecret(ctx); err != nil {
@@ -106,7 +108,7 @@ func TestReplicasElectOneFirstKey(t *testing.T) {
 	storagetest.Backends(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		clock := clocktest.New(time.Now())
-		rings := make([]*op.KeyRing, 4)
+		rings := make([]*keyring.Ring, 4)
 		for i := range rings {
 			db, err := storage.Open(ctx, dsn, storage.WithClock(clock.Now))
 			if err != nil {
