@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/signet-id/signet/internal/random"
 )
 
 // idAlphabet is the alphabet of generated client IDs.
@@ -39,22 +41,11 @@ func addressChecksumBad(s string) bool {
 	return "0x"+digits != common.HexToAddress(s).Hex()
 }
 
-// randomID draws a client ID of idLength characters from idAlphabet without
-// modulo bias.
-func randomID(random io.Reader) (string, error) {
-	// The largest multiple of len(idAlphabet) that fits in a byte.
-	const limit = 256 - 256%len(idAlphabet)
-	id := make([]byte, 0, idLength)
-	buf := make([]byte, idLength)
-	for len(id) < idLength {
-		if _, err := io.ReadFull(random, buf); err != nil {
-			return "", fmt.Errorf("clients: generate client ID: %w", err)
-		}
-		for _, b := range buf {
-			if int(b) < limit && len(id) < idLength {
-				id = append(id, idAlphabet[int(b)%len(idAlphabet)])
-			}
-		}
+// randomID draws a client ID of idLength characters from idAlphabet.
+func randomID(r io.Reader) (string, error) {
+	id, err := random.String(r, idLength, idAlphabet)
+	if err != nil {
+		return "", fmt.Errorf("clients: generate client ID: %w", err)
 	}
-	return string(id), nil
+	return id, nil
 }

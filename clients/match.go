@@ -32,7 +32,7 @@ func (c *Client) RedirectURIAllowed(uri string) bool {
 // except, possibly, for its port (RFC 8252 §7.3).
 func loopbackMatch(registered, uri string) bool {
 	rHost, _, rRest, ok := splitHTTP(registered)
-	if !ok || !isLoopbackHost(strings.Trim(rHost, "[]")) {
+	if !ok || !IsLoopbackHost(strings.Trim(rHost, "[]")) {
 		return false
 	}
 	uHost, uPort, uRest, ok := splitHTTP(uri)
@@ -70,12 +70,6 @@ func validPort(p string) bool {
 	}
 	n, err := strconv.Atoi(p)
 	return err == nil && n >= 1 && n <= 65535
-}
-
-// PostLogoutRedirectURIAllowed reports whether uri is a registered post-logout
-// redirect URI, compared as exact strings (OpenID Connect RP-Initiated Logout 1.0 §3).
-func (c *Client) PostLogoutRedirectURIAllowed(uri string) bool {
-	return slices.Contains(c.PostLogoutRedirectURIs, uri)
 }
 
 // ScopeAllowed reports whether the client may be granted scope.

@@ -87,26 +87,6 @@ func TestRedirectURIAllowed(t *testing.T) {
 	}
 }
 
-func TestPostLogoutRedirectURIAllowed(t *testing.T) {
-	c := &Client{
-		Public:                 true,
-		RedirectURIs:           []string{"http://127.0.0.1/cb"},
-		PostLogoutRedirectURIs: []string{"https://app.example/bye", "http://127.0.0.1/bye"},
-	}
-	for uri, want := range map[string]bool{
-		"https://app.example/bye":   true,
-		"https://app.example/bye/":  false,
-		"https://app.example/bye?x": false,
-		"http://127.0.0.1/bye":      true,
-		"http://127.0.0.1:8080/bye": false, // exact match only, even for public loopback
-		"https://app.example/cb":    false,
-	} {
-		if got := c.PostLogoutRedirectURIAllowed(uri); got != want {
-			t.Errorf("PostLogoutRedirectURIAllowed(%q) = %v, want %v", uri, got, want)
-		}
-	}
-}
-
 func TestNormalizeID(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{strings.ToLower(addrA), addrA},

@@ -3,7 +3,6 @@ package clients
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -13,14 +12,10 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// ErrBadCredentials reports a wrong client secret or an unknown client ID; the
-// two are one error so that callers cannot probe which IDs exist.
-var ErrBadCredentials = errors.New("clients: invalid client credentials")
-
 // ErrPublicClient reports an attempt to give a secret to a public client.
 var ErrPublicClient = errors.New("clients: public clients have no secret")
 
-// Registry registers, changes and authenticates clients, enforcing the
+// Registry registers and changes clients, enforcing the
 // registration rules before anything reaches the Store; it is safe for
 // concurrent use when its Store and random source are.
 type Registry struct {
@@ -115,24 +110,7 @@ func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
 		RefreshTokenTTL:        p.RefreshTokenTTL,
 		NoHeadless:             p.NoHeadless,
 	}
-	switch {
-	case p.License != "":
-		if license, ok := checkAddress(&probs, "license", p.License); ok {
-			c.ID = license.Hex()
-			if p.ID != "" && NormalizeID(p.ID) != c.ID {
-				probs.addf("client ID %q differs from the license address %s", p.ID, c.ID)
-			}
-		}
-		if p.ChainID <= 0 {
-			probs.addf("chain ID must be positive with a license")
-		}
-		c.LicenseChainID = p.ChainID
-	case p.ChainID != 0:
-		probs.addf("chain ID %d given without a license", p.ChainID)
-	}
-	if p.License == "" && p.ID != "" {
-		c.ID = checkID(&probs, p.ID)
-	}
+	checkIdentity(&probs, c, p)
 	c.Signers = checkAddresses(&probs, "signer", p.Signers)
 	r.checkSettings(&probs, c)
 	if err := probs.err(); err != nil {
@@ -163,6 +141,29 @@ func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
 		return nil, "", fmt.Errorf("clients: create %q: %w", c.ID, err)
 	}
 	return c, secret, nil
+}
+
+// checkIdentity sets c's ID and license from p: a license address becomes
+// the client ID; otherwise a fixed ID, if any, is checked.
+func checkIdentity(probs *problems, c *Client, p Params) {
+	switch {
+	case p.License != "":
+		if license, ok := checkAddress(probs, "license", p.License); ok {
+			c.ID = license.Hex()
+			if p.ID != "" && NormalizeID(p.ID) != c.ID {
+				probs.addf("client ID %q differs from the license address %s", p.ID, c.ID)
+			}
+		}
+		if p.ChainID <= 0 {
+			probs.addf("chain ID must be positive with a license")
+		}
+		c.LicenseChainID = p.ChainID
+	case p.ChainID != 0:
+		probs.addf("chain ID %d given without a license", p.ChainID)
+	}
+	if p.License == "" && p.ID != "" {
+		c.ID = checkID(probs, p.ID)
+	}
 }
 
 // Get returns the client with the given ID; an address-shaped ID may be in
@@ -266,22 +267,7 @@ func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, 
 	if ch.Scopes != nil {
 		c.Scopes = slices.Clone(*ch.Scopes)
 	}
-	for _, a := range checkAddresses(&probs, "signer", ch.AddSigners) {
-		if !slices.Contains(c.Signers, a) {
-			c.Signers = append(c.Signers, a)
-		}
-	}
-	for _, s := range ch.RemoveSigners {
-		a, ok := checkAddress(&probs, "signer", s)
-		if !ok {
-			continue
-		}
-		if !slices.Contains(c.Signers, a) {
-			probs.addf("signer %s is not registered", a.Hex())
-			continue
-		}
-		c.Signers = slices.DeleteFunc(c.Signers, func(b common.Address) bool { return b == a })
-	}
+	changeSigners(&probs, c, ch.AddSigners, ch.RemoveSigners)
 	if ch.AccessTokenTTL != nil {
 		c.AccessTokenTTL = *ch.AccessTokenTTL
 	}
@@ -305,6 +291,26 @@ func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, 
 		return nil, storeError("update", c.ID, err)
 	}
 	return c, nil
+}
+
+// changeSigners adds and removes signer addresses; each removed one must be registered.
+func changeSigners(probs *problems, c *Client, add, remove []string) {
+	for _, a := range checkAddresses(probs, "signer", add) {
+		if !slices.Contains(c.Signers, a) {
+			c.Signers = append(c.Signers, a)
+		}
+	}
+	for _, s := range remove {
+		a, ok := checkAddress(probs, "signer", s)
+		if !ok {
+			continue
+		}
+		if !slices.Contains(c.Signers, a) {
+			probs.addf("signer %s is not registered", a.Hex())
+			continue
+		}
+		c.Signers = slices.DeleteFunc(c.Signers, func(b common.Address) bool { return b == a })
+	}
 }
 
 // Remove deletes a client; an address-shaped ID may be in any case.
@@ -342,24 +348,6 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) 
 		return "", storeError("rotate secret of", c.ID, err)
 	}
 	return secret, nil
-}
-
-// Authenticate returns the confidential client whose ID and secret these are
-// (RFC 6749 §2.3.1); anything else, public clients included, is ErrBadCredentials.
-func (r *Registry) Authenticate(ctx context.Context, id, secret string) (*Client, error) {
-	c, err := r.Get(ctx, id)
-	if errors.Is(err, ErrClientNotFound) {
-		// Spend the time of a comparison anyway.
-		subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(HashSecret("")))
-		return nil, ErrBadCredentials
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !c.CheckSecret(secret) {
-		return nil, ErrBadCredentials
-	}
-	return c, nil
 }
 
 // storeError wraps a Store error with the operation and client ID, keeping

@@ -124,7 +124,7 @@ func (r *Registry) uriProblem(raw string, public bool) string {
 		}
 		// RFC 6749 §3.1.2.1 asks for TLS; RFC 8252 §7.3 allows plain http on
 		// the loopback interface, where nothing leaves the machine.
-		if !r.insecureRedirects && !isLoopbackHost(u.Hostname()) {
+		if !r.insecureRedirects && !IsLoopbackHost(u.Hostname()) {
 			return "uses http on a non-loopback host; use https (RFC 6749 §3.1.2.1)"
 		}
 	default:
@@ -140,9 +140,10 @@ func (r *Registry) uriProblem(raw string, public bool) string {
 	return ""
 }
 
-// isLoopbackHost reports whether a URL host name (without brackets or port)
-// names the loopback interface.
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether a URL host name (without brackets or
+// port) is one of the loopback names plain http is allowed on: localhost,
+// 127.0.0.1 and ::1 (RFC 8252 §7.3 names the two literals).
+func IsLoopbackHost(host string) bool {
 	switch strings.ToLower(host) {
 	case "localhost", "127.0.0.1", "::1":
 		return true

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/signet-id/signet/internal/random"
 )
 
 // Verifier issues challenges and verifies signed EIP-4361 messages against them.
@@ -112,28 +113,10 @@ const (
 	urlSafe      = alphanumeric + "-_"
 )
 
-// randomString returns n characters drawn uniformly from alphabet (at most
-// 256 characters) using the injected random source.
+// randomString returns n characters drawn uniformly from alphabet out of
+// the injected random source.
 func (v *Verifier) randomString(n int, alphabet string) (string, error) {
-	// Rejection sampling: only bytes below the largest multiple of
-	// len(alphabet) are used, so every character is equally likely.
-	limit := 256 - 256%len(alphabet)
-	out := make([]byte, 0, n)
-	buf := make([]byte, n+n/4+8)
 	v.randMu.Lock()
 	defer v.randMu.Unlock()
-	for rounds := 0; len(out) < n; rounds++ {
-		if rounds == 64 {
-			return "", errors.New("random source keeps returning unusable bytes")
-		}
-		if _, err := io.ReadFull(v.random, buf); err != nil {
-			return "", fmt.Errorf("read random source: %w", err)
-		}
-		for _, b := range buf {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
-	}
-	return string(out), nil
+	return random.String(v.random, n, alphabet)
 }

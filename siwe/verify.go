@@ -93,46 +93,10 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	if err != nil {
 		return nil, err
 	}
-	c, hint := expect.Challenge, (*Challenge)(nil)
-	msg, own := v.ownFields(message, c)
-	if !own && c == nil {
-		// An agent usually signs the server's text as it is: find the
-		// challenge by the text's Nonce line, and if the text is that
-		// challenge's own, byte for byte, there is nothing to parse.
-		// Anything else is parsed in full, as below.
-		if nonce, ok := nonceLine(message); ok {
-			if found, err := v.challengeByNonce(ctx, nonce); err == nil && found != nil {
-				if msg, own = v.ownFields(message, found); own {
-					c = found
-				} else {
-					hint = found
-				}
-			}
-		}
+	msg, c, err := v.find(ctx, message, expect.Challenge)
+	if err != nil {
+		return nil, err
 	}
-	if !own {
-		if msg, err = parseMessage(message); err != nil {
-			return nil, invalidRequest(CheckMessage, "message is not a valid EIP-4361 message", err)
-		}
-	}
-
-	switch {
-	case c == nil && hint != nil && hint.Nonce == msg.Nonce:
-		c = hint
-	case c == nil:
-		c, err = v.challengeByNonce(ctx, msg.Nonce)
-	case c.Nonce != msg.Nonce:
-		return nil, invalidGrant(CheckNonce, "message nonce belongs to a different challenge")
-	}
-	switch {
-	case errors.Is(err, ErrChallengeNotFound) || (err == nil && c == nil):
-		return nil, invalidGrant(CheckNonce, "nonce was not issued by this server")
-	case err != nil:
-		return nil, unavailable("challenge store is unavailable", err)
-	case c.Nonce != msg.Nonce: // a store must not match nonces case-insensitively
-		return nil, invalidGrant(CheckNonce, "nonce was not issued by this server")
-	}
-
 	if err := expect.check(c); err != nil {
 		return nil, err
 	}
@@ -159,6 +123,51 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 		Signer:       signer,
 		ChainID:      msg.ChainID,
 	}, nil
+}
+
+// find parses message and finds the challenge its nonce names; c, when
+// set, is the challenge the caller already loaded.
+func (v *Verifier) find(ctx context.Context, message string, c *Challenge) (*parsedMessage, *Challenge, error) {
+	var hint *Challenge
+	msg, own := v.ownFields(message, c)
+	if !own && c == nil {
+		// An agent usually signs the server's text as it is: find the
+		// challenge by the text's Nonce line, and if the text is that
+		// challenge's own, byte for byte, there is nothing to parse.
+		// Anything else is parsed in full, as below.
+		if nonce, ok := nonceLine(message); ok {
+			if found, err := v.challengeByNonce(ctx, nonce); err == nil && found != nil {
+				if msg, own = v.ownFields(message, found); own {
+					c = found
+				} else {
+					hint = found
+				}
+			}
+		}
+	}
+	var err error
+	if !own {
+		if msg, err = parseMessage(message); err != nil {
+			return nil, nil, invalidRequest(CheckMessage, "message is not a valid EIP-4361 message", err)
+		}
+	}
+	switch {
+	case c == nil && hint != nil && hint.Nonce == msg.Nonce:
+		c = hint
+	case c == nil:
+		c, err = v.challengeByNonce(ctx, msg.Nonce)
+	case c.Nonce != msg.Nonce:
+		return nil, nil, invalidGrant(CheckNonce, "message nonce belongs to a different challenge")
+	}
+	switch {
+	case errors.Is(err, ErrChallengeNotFound) || (err == nil && c == nil):
+		return nil, nil, invalidGrant(CheckNonce, "nonce was not issued by this server")
+	case err != nil:
+		return nil, nil, unavailable("challenge store is unavailable", err)
+	case c.Nonce != msg.Nonce: // a store must not match nonces case-insensitively
+		return nil, nil, invalidGrant(CheckNonce, "nonce was not issued by this server")
+	}
+	return msg, c, nil
 }
 
 // checkSignature decides who signed hash for the challenge's account: one of

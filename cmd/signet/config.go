@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/op"
+	"github.com/signet-id/signet/siwe"
 )
 
 // Duration is a time.Duration written as "90s", "1h" or "720h" in YAML.
@@ -101,22 +105,24 @@ const (
 	devListen   = ":8080"
 )
 
-// defaultConfig holds SPEC's defaults.
+// defaultConfig holds SPEC's defaults: those of the provider's one table
+// (op.DefaultConfig), and the command's own (listen address, logs, keys).
 func defaultConfig() Config {
+	d := op.DefaultConfig("")
 	return Config{
 		Listen:     ":8080",
-		Chains:     []int64{1},
-		RPCTimeout: Duration(5 * time.Second),
+		Chains:     d.ChainIDs,
+		RPCTimeout: Duration(siwe.DefaultContractCheckTimeout),
 		Tokens: TokenConfig{
-			AccessTTL:      Duration(time.Hour),
-			IDTTL:          Duration(time.Hour),
-			RefreshTTL:     Duration(30 * 24 * time.Hour),
-			CodeTTL:        Duration(60 * time.Second),
-			ChallengeTTL:   Duration(5 * time.Minute),
-			AuthRequestTTL: Duration(15 * time.Minute),
+			AccessTTL:      Duration(d.AccessTokenTTL),
+			IDTTL:          Duration(d.IDTokenTTL),
+			RefreshTTL:     Duration(d.RefreshTokenTTL),
+			CodeTTL:        Duration(d.CodeTTL),
+			ChallengeTTL:   Duration(d.ChallengeTTL),
+			AuthRequestTTL: Duration(d.AuthRequestTTL),
 		},
 		Keys:   KeyConfig{Refresh: Duration(30 * time.Second)},
-		Limits: LimitConfig{PerIP: 120, PerAddress: 30, Window: Duration(time.Minute)},
+		Limits: LimitConfig{PerIP: d.RateLimits.PerIP, PerAddress: d.RateLimits.PerAddress, Window: Duration(d.RateLimits.Window)},
 		Log:    LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -258,7 +264,7 @@ func (c *Config) Validate() error {
 		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			p = append(p, "issuer must not have a query, fragment or user info")
 		}
-		if u.Scheme == "http" && !c.Dev && !isLoopbackHost(u.Hostname()) {
+		if u.Scheme == "http" && !c.Dev && !clients.IsLoopbackHost(u.Hostname()) {
 			p = append(p, fmt.Sprintf("issuer %q uses plain http; only localhost and 127.0.0.1 may, unless --dev", c.Issuer))
 		}
 	}
@@ -363,14 +369,6 @@ type ConfigError struct{ Problems []string }
 
 func (e *ConfigError) Error() string {
 	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
-}
-
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // secretFile is where dev mode keeps a generated secret: beside the SQLite

@@ -9,9 +9,6 @@ package keyring
 import (
 	"context"
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -20,69 +17,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/storage"
 )
-
-// ErrWrongSecret reports that the configured secret does not open private
-// material stored in the database: it was sealed under another secret.
-var ErrWrongSecret = errors.New("the secret does not open the private keys stored in this database; use the secret they were sealed with")
-
-// Sealer encrypts private material at rest with AES-256-GCM under a key
-// derived (HKDF-SHA256) from the configured secret.
-type Sealer struct {
-	aead cipher.AEAD
-}
-
-// NewSealer derives the encryption key from secret.
-func NewSealer(secret string) (*Sealer, error) {
-	if len(secret) < 32 {
-		return nil, errors.New("secret must be at least 32 characters")
-	}
-	key, err := hkdf.Key(sha256.New, []byte(secret), nil, "signet private keys v1", 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: aead}, nil
-}
-
-// Seal encrypts plaintext; the nonce is prepended.
-func (s *Sealer) Seal(plaintext []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(nonce, nonce, plaintext, nil), nil
-}
-
-// Open decrypts what Seal produced; it returns [ErrWrongSecret] when sealed
-// was not sealed under this secret.
-func (s *Sealer) Open(sealed []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, errors.New("sealed value too short")
-	}
-	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
-	if err != nil {
-		return nil, ErrWrongSecret
-	}
-	return out, nil
-}
 
 // Ring holds the token-signing keys: the current private key, decrypted
 // once, and every public key still published. It reloads from the database
@@ -148,62 +90,6 @@ func (k *Ring) Ensure(ctx context.Context) error {
 // firstKeyBackdate is how long before its creation a first signing key
 // counts as active; it covers the clock differences between replicas.
 const firstKeyBackdate = time.Minute
-
-// Rotate publishes a new key that starts signing after delay; older keys are
-// retired then and leave the JWKS keep after that, when every token they
-// signed has expired. It refuses, with [ErrWrongSecret], when the ring's
-// secret does not open the stored keys: a key sealed under another secret
-// than the servers' would break every sign-in once it starts signing.
-func (k *Ring) Rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
-	if err := k.CheckSecret(ctx); err != nil {
-		return nil, err
-	}
-	return k.rotate(ctx, delay, keep)
-}
-
-// rotate is Rotate once the secret is checked.
-func (k *Ring) rotate(ctx context.Context, delay, keep time.Duration) (*storage.SigningKey, error) {
-	activeAt := k.now().Add(delay)
-	key, err := k.create(ctx, activeAt)
-	if err != nil {
-		return nil, err
-	}
-	if err := k.db.RetireSigningKeys(ctx, activeAt, activeAt, activeAt.Add(keep)); err != nil {
-		return nil, err
-	}
-	return key, k.reload(ctx)
-}
-
-// CheckSecret returns [ErrWrongSecret], naming what it could not open, unless
-// the ring's secret opens every stored private key that signs now or will
-// sign (retired keys are only published) and the stored crypto key, when
-// there is one.
-func (k *Ring) CheckSecret(ctx context.Context) error {
-	now := k.now()
-	keys, err := k.db.SigningKeys(ctx, now)
-	if err != nil {
-		return err
-	}
-	for _, sk := range keys {
-		if !sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now) {
-			continue
-		}
-		if _, err := k.sealer.Open(sk.PrivateKey); err != nil {
-			return fmt.Errorf("signing key %s: %w", sk.ID, err)
-		}
-	}
-	sealed, err := k.db.Setting(ctx, cryptoKeySetting)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := k.sealer.Open(sealed); err != nil {
-		return fmt.Errorf("crypto key: %w", err)
-	}
-	return nil
-}
 
 // List returns the keys still published, newest first.
 func (k *Ring) List(ctx context.Context) ([]*storage.SigningKey, error) {
@@ -387,71 +273,3 @@ func (p publicKey) ID() string                         { return p.id }
 func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
 func (p publicKey) Use() string                        { return "sig" }
 func (p publicKey) Key() any                           { return p.key }
-
-// cryptoKeySetting names the stored, sealed zitadel crypto key.
-const cryptoKeySetting = "op_crypto_key"
-
-// LoadCryptoKey returns the provider's persistent crypto key, creating it on
-// first start; every replica reads the same key.
-func LoadCryptoKey(ctx context.Context, db *storage.DB, sealer *Sealer) ([32]byte, error) {
-	var key [32]byte
-	fresh := make([]byte, 32)
-	if _, err := io.ReadFull(rand.Reader, fresh); err != nil {
-		return key, err
-	}
-	sealed, err := sealer.Seal(fresh)
-	if err != nil {
-		return key, err
-	}
-	stored, err := db.EnsureSetting(ctx, cryptoKeySetting, sealed)
-	if err != nil {
-		return key, fmt.Errorf("load crypto key: %w", err)
-	}
-	plain, err := sealer.Open(stored)
-	if err != nil {
-		return key, err
-	}
-	if len(plain) != 32 {
-		return key, errors.New("stored crypto key has the wrong length")
-	}
-	copy(key[:], plain)
-	return key, nil
-}
-
-// Retention is how long a retired key must stay published: the longest
-// lifetime of a token it may have signed (defaults or any client's
-// override), plus clock skew.
-func Retention(ctx context.Context, reg *clients.Registry, accessTTL, idTTL time.Duration) (time.Duration, error) {
-	keep := max(accessTTL, idTTL)
-	list, err := reg.List(ctx)
-	if err != nil {
-		return 0, err
-	}
-	for _, c := range list {
-		keep = max(keep, c.AccessTokenTTL, c.IDTokenTTL)
-	}
-	return keep + 5*time.Minute, nil
-}
-
-// RotateIfDue rotates when the newest key is older than every. Of several
-// replicas calling it at once, exactly one rotates: they race to claim the
-// newest key's rotation in the database. A replica whose secret does not
-// open the stored keys fails with [ErrWrongSecret] before it claims, which
-// leaves the rotation to the others.
-func (k *Ring) RotateIfDue(ctx context.Context, every, delay, keep time.Duration) (*storage.SigningKey, error) {
-	keys, err := k.db.SigningKeys(ctx, k.now())
-	if err != nil {
-		return nil, err
-	}
-	if len(keys) == 0 || k.now().Sub(keys[0].ActiveAt) < every {
-		return nil, nil
-	}
-	if err := k.CheckSecret(ctx); err != nil {
-		return nil, err
-	}
-	won, err := k.db.Claim(ctx, "rotate-after:"+keys[0].ID)
-	if err != nil || !won {
-		return nil, err
-	}
-	return k.rotate(ctx, delay, keep)
-}

@@ -26,7 +26,7 @@ func String(r io.Reader, n int, alphabet string) (string, error) {
 	}
 	limit := 256 - 256%len(alphabet)
 	out := make([]byte, 0, n)
-	buf := make([]byte, n+n/4+8)
+	buf := make([]byte, n)
 	for rounds := 0; len(out) < n; rounds++ {
 		if rounds == 64 {
 			return "", errors.New("random: the source keeps returning unusable bytes")
