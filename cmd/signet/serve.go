@@ -43,109 +43,152 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	log := newLogger(cfg.Log, m.Stderr)
 	// zitadel logs through slog's default logger.
 	slog.SetDefault(log)
+	p, err := startProvider(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer p.db.Close()
+	return m.run(ctx, cfg, log, p)
+}
+
+// provider is a built server and what it runs on.
+type provider struct {
+	srv      *op.Server
+	db       *storage.DB
+	keys     *keyring.Ring
+	registry *clients.Registry
+	metrics  *metrics.Metrics
+}
+
+// startProvider opens the database, the keys and the registry, and builds
+// the server; on error nothing is left open.
+func startProvider(ctx context.Context, cfg Config, log *slog.Logger) (p *provider, err error) {
 	secret, err := resolveSecret(cfg, log, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	series := metrics.New(nil)
-	db, err := storage.Open(ctx, cfg.Database, storage.WithErrorHook(series.DBError))
+	p = &provider{metrics: metrics.New(nil)}
+	db, err := storage.Open(ctx, cfg.Database, storage.WithErrorHook(p.metrics.DBError))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
+	p.db = db
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	sealer, err := keyring.NewSealer(secret)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Ensure first: it refuses a secret that does not open the stored keys
 	// before anything is sealed with it.
-	keys := keyring.New(db, sealer, time.Now, time.Duration(cfg.Keys.Refresh))
-	if err := keys.Ensure(ctx); err != nil {
-		return fmt.Errorf("signing key: %w", explainSecret(err))
+	p.keys = keyring.New(p.db, sealer, time.Now, time.Duration(cfg.Keys.Refresh))
+	if err := p.keys.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("signing key: %w", explainSecret(err))
 	}
-	cryptoKey, err := keyring.LoadCryptoKey(ctx, db, sealer)
+	cryptoKey, err := keyring.LoadCryptoKey(ctx, p.db, sealer)
 	if err != nil {
-		return explainSecret(err)
+		return nil, explainSecret(err)
 	}
-	registry := newRegistry(db, cfg.Dev)
+	p.registry = newRegistry(p.db, cfg.Dev)
 	if cfg.Dev {
-		if err := ensureDemoClient(ctx, registry, cfg.Issuer); err != nil {
-			return fmt.Errorf("demo client: %w", err)
+		if err := ensureDemoClient(ctx, p.registry, cfg.Issuer); err != nil {
+			return nil, fmt.Errorf("demo client: %w", err)
 		}
 	}
 	callers, err := rpcCallers(cfg, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	deps := op.Deps{
-		DB: db, Registry: registry, Keys: keys, Logger: log, Metrics: series,
+		DB: p.db, Registry: p.registry, Keys: p.keys, Logger: log, Metrics: p.metrics,
 		Signatures: siwe.NewContractChecker(callers, time.Duration(cfg.RPCTimeout)),
 	}
 	if mainnet, ok := callers[1]; ok {
 		// SPEC: preferred_username is the ENS name where a chain-1 RPC resolves it.
 		deps.Names = chain.NewENS(mainnet, common.HexToAddress(chain.ENSRegistry), 0)
 	}
-	srv, err := op.New(opConfig(cfg, cryptoKey), deps)
-	if err != nil {
-		return err
-	}
+	p.srv, err = op.New(opConfig(cfg, cryptoKey), deps)
+	return p, err
+}
+
+// run serves p (and the metrics, on their own listener when configured)
+// with its background loops until ctx ends, then shuts down gracefully.
+func (m *Main) run(ctx context.Context, cfg Config, log *slog.Logger, p *provider) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{
-		Handler:           srv,
+	servers := []*http.Server{{
+		Handler:           p.srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 2)
-	go func() { served <- httpSrv.Serve(ln) }()
-	var metricsSrv *http.Server
+	}}
+	listeners := []net.Listener{ln}
 	if cfg.Metrics.Listen != "" {
 		mln, err := net.Listen("tcp", cfg.Metrics.Listen)
 		if err != nil {
-			_ = httpSrv.Close()
+			ln.Close()
 			return fmt.Errorf("metrics listener: %w", err)
 		}
-		metricsSrv = &http.Server{Handler: metricsMux(series), ReadHeaderTimeout: 10 * time.Second}
-		go func() { served <- metricsSrv.Serve(mln) }()
+		servers = append(servers, &http.Server{Handler: metricsMux(p.metrics), ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, mln)
 		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
+	served := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { served <- srv.Serve(listeners[i]) }()
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	go sweepLoop(bg, srv, log)
+	go sweepLoop(bg, p.srv, log)
 	if cfg.Keys.RotateEvery > 0 {
-		go rotateLoop(bg, keys, registry, cfg, log)
+		go rotateLoop(bg, p.keys, p.registry, cfg, log)
 	}
-	log.Info("signet listening", "issuer", cfg.Issuer, "addr", ln.Addr().String(), "database", db.Driver(), "dev", cfg.Dev)
+	log.Info("signet listening", "issuer", cfg.Issuer, "addr", ln.Addr().String(), "database", p.db.Driver(), "dev", cfg.Dev)
 	if cfg.Dev {
 		log.Info("dev mode: open the demo relying party", "url", strings.TrimSuffix(cfg.Issuer, "/")+"/demo")
 	}
 	if m.Started != nil {
 		m.Started <- ln.Addr().String()
 	}
+	return shutdown(ctx, log, servers, served)
+}
+
+// shutdown waits for ctx to end (or a server to fail), then stops accepting
+// connections and lets in-flight requests finish, for up to 30 s.
+func shutdown(ctx context.Context, log *slog.Logger, servers []*http.Server, served <-chan error) error {
 	select {
 	case err := <-served:
+		for _, srv := range servers {
+			_ = srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if metricsSrv != nil {
-		_ = metricsSrv.Shutdown(shutdownCtx)
+	var first error
+	for i := len(servers) - 1; i >= 0; i-- { // the metrics listener, then the main one
+		if err := servers[i].Shutdown(shutdownCtx); err != nil && first == nil {
+			first = fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for range servers {
+		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) && first == nil {
+			first = err
+		}
 	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if first == nil {
+		log.Info("stopped")
 	}
-	log.Info("stopped")
-	return nil
+	return first
 }
 
 // rpcCallers connects to each configured chain's RPC endpoint, for
