@@ -38,6 +38,10 @@ type Client struct {
 	// NoHeadless refuses the headless sign-in APIs for this client: its
 	// people sign in through the browser only.
 	NoHeadless bool
+	// Profile, when set, serves the client's wallet login at
+	// <issuer>/compat/<client_id> in the shapes of the login it replaces
+	// (see Profiles).
+	Profile string
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time
 	// UpdatedAt is when the client was last changed.

@@ -93,6 +93,9 @@ type Params struct {
 	Signers []string
 	// NoHeadless refuses the headless sign-in APIs for the client.
 	NoHeadless bool
+	// Profile is a wire profile (see Profiles); its access-token lifetime
+	// is the default when AccessTokenTTL is zero.
+	Profile string
 }
 
 // Add validates p and registers the client, returning it with its secret,
@@ -109,6 +112,10 @@ func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
 		IDTokenTTL:             p.IDTokenTTL,
 		RefreshTokenTTL:        p.RefreshTokenTTL,
 		NoHeadless:             p.NoHeadless,
+		Profile:                p.Profile,
+	}
+	if c.AccessTokenTTL == 0 {
+		c.AccessTokenTTL = Profiles[p.Profile]
 	}
 	checkIdentity(&probs, c, p)
 	c.Signers = checkAddresses(&probs, "signer", p.Signers)

@@ -481,3 +481,25 @@ func TestUpdateMissing(t *testing.T) {
 		t.Fatalf("error = %v, want ErrClientNotFound", err)
 	}
 }
+
+func TestProfileDefaultsItsTokenLifetime(t *testing.T) {
+	reg, _, _ := newTestRegistry()
+	for name, want := range Profiles {
+		p := validParams()
+		p.ID, p.Profile = "p-"+name, name
+		c, _, err := reg.Add(context.Background(), p)
+		if err != nil || c.AccessTokenTTL != want || c.Profile != name {
+			t.Fatalf("%s: %+v %v, want access-token TTL %v", name, c, err, want)
+		}
+	}
+	p := validParams()
+	p.ID, p.Profile, p.AccessTokenTTL = "own-ttl", "reppo", time.Hour
+	if c, _, err := reg.Add(context.Background(), p); err != nil || c.AccessTokenTTL != time.Hour {
+		t.Fatalf("an explicit TTL: %+v %v", c, err)
+	}
+	p.ID, p.Profile = "bad", "nope"
+	var ve *ValidationError
+	if _, _, err := reg.Add(context.Background(), p); !errors.As(err, &ve) || !strings.Contains(err.Error(), `profile "nope" is unknown`) {
+		t.Fatalf("unknown profile: %v", err)
+	}
+}

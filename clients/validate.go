@@ -30,6 +30,26 @@ func KnownScopes() []string {
 	return []string{"openid", "profile", "email", "offline_access", ScopeSIWE}
 }
 
+// Profiles are the wire profiles a client may be served in, each with the
+// access-token lifetime the service it replaces documents, which is the
+// client's default.
+var Profiles = map[string]time.Duration{
+	"defimara": 24 * time.Hour,
+	"reppo":    24 * time.Hour,
+	"dob":      24 * time.Hour,
+	"siwa":     time.Hour,
+}
+
+// ProfileNames returns the profile names, sorted.
+func ProfileNames() []string {
+	names := make([]string, 0, len(Profiles))
+	for n := range Profiles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
 // ValidationError lists every problem found in a client registration or update.
 type ValidationError struct {
 	// Problems are human-readable descriptions, one per broken rule.
@@ -76,6 +96,9 @@ func (r *Registry) checkSettings(p *problems, c *Client) {
 
 	c.Scopes = checkScopes(p, c.Scopes)
 
+	if _, ok := Profiles[c.Profile]; c.Profile != "" && !ok {
+		p.addf("profile %q is unknown (known: %s)", c.Profile, strings.Join(ProfileNames(), ", "))
+	}
 	checkTTL(p, "access token TTL", c.AccessTokenTTL)
 	checkTTL(p, "ID token TTL", c.IDTokenTTL)
 	checkTTL(p, "refresh token TTL", c.RefreshTokenTTL)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/signet-id/signet/internal/authorize"
+	"github.com/signet-id/signet/internal/compat"
 	"github.com/signet-id/signet/internal/demo"
 	"github.com/signet-id/signet/internal/headless"
 	"github.com/signet-id/signet/internal/httpapi"
@@ -24,6 +25,9 @@ func (s *Server) routes() http.Handler {
 		Log: s.log, Now: s.now, ChainIDs: s.cfg.ChainIDs, Path: s.path("/login"),
 	}).Register(mux)
 	(&headless.API{Core: s.core, Limits: s.limits, Log: s.log, Domain: s.issuer.Host, URI: s.cfg.Issuer}).Register(mux)
+	// Wire profiles: one line per profile package.
+	profiles := map[string]http.Handler{}
+	mux.Handle(compat.Prefix, &compat.Router{Clients: s.clients, Profiles: profiles, Log: s.log})
 	if s.cfg.Demo {
 		demo.New(s.cfg.Issuer, s.path("/demo"), s.cfg.CryptoKey[:], s.pages, s.log).Register(mux)
 	}
@@ -63,7 +67,7 @@ var knownRoutes = []string{
 	"/.well-known/openid-configuration", "/keys", "/authorize/callback", "/authorize", "/oauth/token",
 	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/challenge", "/login/verify",
 	"/login", "/auth/web3/generate_challenge", "/auth/web3/submit_challenge", "/auth/nonce", "/auth/verify",
-	"/static/", "/demo", "/healthz", "/ready", "/metrics",
+	"/static/", "/demo", "/healthz", "/ready", "/metrics", "/compat/",
 }
 
 // timeIssuance records the latency of successful token endpoint answers.

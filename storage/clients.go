@@ -95,6 +95,7 @@ func clientToRow(c *clients.Client) *clientRow {
 		LicenseChainID:         c.LicenseChainID,
 		Signers:                signers,
 		NoHeadless:             c.NoHeadless,
+		Profile:                c.Profile,
 		CreatedAt:              toMS(c.CreatedAt),
 		UpdatedAt:              toMS(c.UpdatedAt),
 	}
@@ -119,6 +120,7 @@ func rowToClient(r *clientRow) *clients.Client {
 		LicenseChainID:         r.LicenseChainID,
 		Signers:                signers,
 		NoHeadless:             r.NoHeadless,
+		Profile:                r.Profile,
 		CreatedAt:              fromMS(r.CreatedAt),
 		UpdatedAt:              fromMS(r.UpdatedAt),
 	}

@@ -18,6 +18,7 @@ type clientRow struct {
 	LicenseChainID         int64
 	Signers                []string `gorm:"serializer:json;type:text"`
 	NoHeadless             bool     `gorm:"not null;default:false"`
+	Profile                string   `gorm:"size:32;not null;default:''"`
 	CreatedAt              int64    `gorm:"autoCreateTime:false"`
 	UpdatedAt              int64    `gorm:"autoUpdateTime:false"`
 }

@@ -46,6 +46,7 @@ type clientJSON struct {
 	LicenseChainID         int64    `json:"license_chain_id,omitempty"`
 	Signers                []string `json:"signers,omitempty"`
 	Headless               bool     `json:"headless"`
+	Profile                string   `json:"profile,omitempty"`
 	CreatedAt              string   `json:"created_at"`
 	UpdatedAt              string   `json:"updated_at"`
 }
@@ -65,7 +66,7 @@ func toClientJSON(c *clients.Client, secret string) clientJSON {
 		ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Scopes: c.Scopes,
 		AccessTokenTTL: ttl(c.AccessTokenTTL), IDTokenTTL: ttl(c.IDTokenTTL), RefreshTokenTTL: ttl(c.RefreshTokenTTL),
-		LicenseChainID: c.LicenseChainID, Signers: signers, Headless: !c.NoHeadless,
+		LicenseChainID: c.LicenseChainID, Signers: signers, Headless: !c.NoHeadless, Profile: c.Profile,
 		CreatedAt: c.CreatedAt.Format(time.RFC3339), UpdatedAt: c.UpdatedAt.Format(time.RFC3339),
 	}
 }
@@ -157,6 +158,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 			fs.Int64Var(&chainID, "chain-id", 0, "chain of the developer license")
 			fs.Var(&signers, "signer", "address allowed to sign for a license client (repeatable)")
 			fs.BoolVar(&p.NoHeadless, "no-headless", false, "refuse the headless sign-in APIs for this client (browser sign-in only)")
+			fs.StringVar(&p.Profile, "profile", "", "serve the client at <issuer>/compat/<client_id> in a wire profile: "+strings.Join(clients.ProfileNames(), ", "))
 		} else {
 			fs.BoolVar(&headless, "headless", true, "allow (true) or refuse (false) the headless sign-in APIs")
 			fs.Var(&addRedirects, "add-redirect-uri", "add a redirect URI (repeatable)")

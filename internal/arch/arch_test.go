@@ -41,9 +41,10 @@ var allowed = map[string][]string{
 	"internal/login":     {"siwe", "clients", "storage", "web", "internal/binding", "internal/httpapi", "internal/signin"},
 	"internal/headless":  {"siwe", "clients", "internal/httpapi", "internal/signin"},
 	"internal/demo":      {"web", "internal/httpapi", "internal/random"},
+	"internal/compat":    {"clients", "internal/httpapi", "internal/signin"},
 
 	// The OpenID provider wires the surfaces; only cmd wires the provider.
-	"op": {"siwe", "clients", "storage", "web", "internal/authorize", "internal/binding", "internal/demo", "internal/headless",
+	"op": {"siwe", "clients", "storage", "web", "internal/authorize", "internal/binding", "internal/compat", "internal/demo", "internal/headless",
 		"internal/httpapi", "internal/keyring", "internal/login", "internal/metrics", "internal/random", "internal/signin"},
 	"cmd/signet": {"*"},
 

@@ -125,7 +125,9 @@ func (a *API) submitChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	creds := httpapi.CredentialsFrom(r, clientID, r.FormValue("client_secret"))
-	resp, err := a.Core.Redeem(r.Context(), "dimo", ch.Message, sig, siwe.Expect{Challenge: ch, ClientID: clientID}, creds)
+	resp, err := a.Core.Redeem(r.Context(), signin.RedeemRequest{
+		Flow: "dimo", Message: ch.Message, Signature: sig, Expect: siwe.Expect{Challenge: ch, ClientID: clientID}, Credentials: creds,
+	})
 	if err != nil {
 		a.fail(w, r, err, true)
 		return
@@ -205,7 +207,10 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	expect := siwe.Expect{ClientID: clients.NormalizeID(req.ClientID)}
-	resp, err := a.Core.Redeem(r.Context(), "json", req.Message, req.Signature, expect, httpapi.CredentialsFrom(r, req.ClientID, req.ClientSecret))
+	resp, err := a.Core.Redeem(r.Context(), signin.RedeemRequest{
+		Flow: "json", Message: req.Message, Signature: req.Signature, Expect: expect,
+		Credentials: httpapi.CredentialsFrom(r, req.ClientID, req.ClientSecret),
+	})
 	if err != nil {
 		a.fail(w, r, err, false)
 		return

@@ -24,28 +24,43 @@ var (
 	headlessAMR = []string{"pop", "headless"}
 )
 
+// RedeemRequest is a signed challenge presented without a browser.
+type RedeemRequest struct {
+	// Flow names the surface for the metrics: "dimo", "json", a profile's name.
+	Flow string
+	// Message is the signed text; Signature its signature (hex).
+	Message, Signature string
+	// Expect names what the caller already knows of the challenge.
+	Expect siwe.Expect
+	// Credentials are the client credentials the caller presented.
+	Credentials httpapi.ClientCredentials
+	// Profile marks a wire profile's request: a client's public wallet
+	// login by design, which takes no client secret, whatever the
+	// client's type (SPEC "Client authentication on the headless endpoints").
+	Profile bool
+}
+
 // Redeem is a headless sign-in: it checks the signed message against its
-// challenge (expect names what the caller already knows of it), applies
-// the client rules to the presented credentials, and issues tokens. flow
-// names the surface for the metrics ("dimo", "json", a profile's name).
-func (c *Core) Redeem(ctx context.Context, flow, message, signature string, expect siwe.Expect, creds httpapi.ClientCredentials) (*oidc.AccessTokenResponse, error) {
-	expect.Headless = true
-	res, err := c.check(ctx, message, signature, expect)
+// challenge, applies the client rules to the presented credentials, and
+// issues tokens.
+func (c *Core) Redeem(ctx context.Context, r RedeemRequest) (*oidc.AccessTokenResponse, error) {
+	r.Expect.Headless = true
+	res, err := c.check(ctx, r.Message, r.Signature, r.Expect)
 	if err != nil {
-		c.Metrics.Login(flow, "rejected")
+		c.Metrics.Login(r.Flow, "rejected")
 		return nil, err
 	}
 	cl, err := c.client(ctx, res.Challenge.ClientID)
 	if err != nil {
 		return nil, err
 	}
-	if err := authorizeHeadless(cl, res.Challenge.Address, creds); err != nil {
-		c.Metrics.Login(flow, "rejected")
+	if err := authorizeHeadless(cl, res.Challenge.Address, r.Credentials, r.Profile); err != nil {
+		c.Metrics.Login(r.Flow, "rejected")
 		return nil, err
 	}
 	issued := time.Now()
 	resp, err := c.Tokens.Issue(ctx, res.Challenge, c.login(ctx, res, headlessAMR))
-	c.count(flow, err)
+	c.count(r.Flow, err)
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +105,16 @@ func (c *Core) count(flow string, err error) {
 }
 
 // authorizeHeadless applies SPEC's client rules to a headless sign-in of
-// account for cl: the client allows the headless APIs; a public client
-// sends no secret; a developer license is authenticated by its signer's
-// signature when the license itself signs in; any other confidential
-// client authenticates as at the token endpoint (RFC 6749 §2.3.1).
-func authorizeHeadless(cl *clients.Client, account common.Address, creds httpapi.ClientCredentials) error {
+// account for cl: the client allows the headless APIs; a public client, or
+// a wire profile, takes no secret; a developer license is authenticated by
+// its signer's signature when the license itself signs in; any other
+// confidential client authenticates as at the token endpoint (RFC 6749
+// §2.3.1).
+func authorizeHeadless(cl *clients.Client, account common.Address, creds httpapi.ClientCredentials, profile bool) error {
 	switch {
 	case cl.NoHeadless:
 		return errNoHeadless
-	case cl.Public, cl.IsLicense() && account.Hex() == cl.ID:
+	case cl.Public, profile, cl.IsLicense() && account.Hex() == cl.ID:
 		return nil
 	case !creds.Present || clients.NormalizeID(creds.ID) != cl.ID || !cl.CheckSecret(creds.Secret):
 		return &httpapi.Error{Status: 401, Code: "invalid_client", Description: "client authentication failed: a confidential client sends its client_id and client_secret (HTTP Basic or in the body)"}
