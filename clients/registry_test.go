@@ -19,7 +19,7 @@ func TestAddConfidentialClient(t *testing.T) {
 		Name:                   "  App  ",
 		RedirectURIs:           []string{"https://app.example/cb", "https://app.example/cb", "https://app.example/other"},
 		PostLogoutRedirectURIs: []string{"https://app.example/bye", "https://app.example/bye"},
-		Scopes:                 []string{"openid", "email", "openid"},
+		Scopes:                 []string{"openid", "profile", "openid"},
 		AccessTokenTTL:         time.Minute,
 		Signers:                []string{addrB, strings.ToLower(addrB), addrC},
 	})
@@ -43,7 +43,7 @@ func TestAddConfidentialClient(t *testing.T) {
 		SecretHash:             HashSecret(secret),
 		RedirectURIs:           []string{"https://app.example/cb", "https://app.example/other"},
 		PostLogoutRedirectURIs: []string{"https://app.example/bye"},
-		Scopes:                 []string{"openid", "email"},
+		Scopes:                 []string{"openid", "profile"},
 		AccessTokenTTL:         time.Minute,
 		Signers:                []common.Address{common.HexToAddress(addrB), common.HexToAddress(addrC)},
 		CreatedAt:              t0,

@@ -2,6 +2,7 @@ package op
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/signet-id/signet/internal/httpapi"
 )
@@ -44,6 +45,21 @@ func (s *Server) oauthErrors(next http.Handler) http.Handler {
 			w.Header().Del("Content-Type")
 			httpapi.WriteError(w, http.StatusBadRequest, "invalid_request", "the request is not valid", false)
 		}
+	})
+}
+
+// introspectionAuth lets the introspection endpoint take the client
+// authentication methods the token endpoint takes (RFC 7662 §2.1 leaves
+// them to the server): zitadel reads only HTTP Basic there, so
+// client_id and client_secret sent in the body (client_secret_post, the
+// default of openid-client) are handed to it as Basic credentials, which it
+// then checks as any others.
+func introspectionAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, basic := r.BasicAuth(); !basic && r.ParseForm() == nil && r.PostForm.Get("client_secret") != "" {
+			r.SetBasicAuth(url.QueryEscape(r.PostForm.Get("client_id")), url.QueryEscape(r.PostForm.Get("client_secret")))
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -1,14 +1,17 @@
 package op_test
 
 import (
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/signet-id/signet/clients"
+	"golang.org/x/oauth2"
 )
 
 // TestBadInputGetsJSON4xx: every endpoint answers garbage with a 4xx and a
@@ -92,6 +95,67 @@ func TestPagesCarrySecurityHeaders(t *testing.T) {
 		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" ||
 			h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" {
 			t.Errorf("%s: headers %v", path, h)
+		}
+	}
+}
+
+// TestIntrospectionTakesClientSecretPost: introspection and revocation take
+// the token endpoint's client authentication, client_secret_post included
+// (openid-client's default), and discovery says so.
+func TestIntrospectionTakesClientSecretPost(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c, secret := ts.addClient(t, clients.Params{RedirectURIs: []string{testRedirect}})
+	app := newRP(t, ts, c.ID, secret)
+	code, v := codeFor(t, ts, app)
+	tok, err := app.config.Exchange(app.ctx, code, oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path string, form url.Values) (*http.Response, map[string]any) {
+		resp, err := http.PostForm(ts.Issuer+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if path == "/revoke" {
+			readAll(t, resp)
+			return resp, nil
+		}
+		return resp, decodeBody(t, resp)
+	}
+	resp, body := post("/oauth/introspect", url.Values{"token": {tok.AccessToken}, "client_id": {c.ID}, "client_secret": {secret}})
+	if resp.StatusCode != 200 || body["active"] != true {
+		t.Fatalf("client_secret_post: %d %v", resp.StatusCode, body)
+	}
+	resp, body = post("/oauth/introspect", url.Values{"token": {tok.AccessToken}, "client_id": {c.ID}, "client_secret": {"wrong"}})
+	if resp.StatusCode != 401 || body["error"] != "invalid_client" {
+		t.Fatalf("a wrong client_secret_post: %d %v", resp.StatusCode, body)
+	}
+	if resp, _ := post("/revoke", url.Values{"token": {tok.AccessToken}, "client_id": {c.ID}, "client_secret": {secret}}); resp.StatusCode != 200 {
+		t.Fatalf("revocation with client_secret_post: %d", resp.StatusCode)
+	}
+	if got := introspect(t, ts, c.ID, secret, tok.AccessToken); got["active"] != false {
+		t.Fatalf("after revocation: %v", got)
+	}
+	var disc struct {
+		Introspection []string `json:"introspection_endpoint_auth_methods_supported"`
+		Revocation    []string `json:"revocation_endpoint_auth_methods_supported"`
+		Scopes        []string `json:"scopes_supported"`
+	}
+	r, err := http.Get(ts.Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	if err := json.NewDecoder(r.Body).Decode(&disc); err != nil {
+		t.Fatal(err)
+	}
+	// Only what Signet can give is advertised: no email claim, so no email scope.
+	if slices.Contains(disc.Scopes, "email") || !slices.Contains(disc.Scopes, "siwe") {
+		t.Fatalf("scopes_supported = %v", disc.Scopes)
+	}
+	for _, list := range [][]string{disc.Introspection, disc.Revocation} {
+		if !slices.Contains(list, "client_secret_post") || !slices.Contains(list, "client_secret_basic") {
+			t.Fatalf("discovery: %+v", disc)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/authorize", guard.Authorize(s.authorizeResponses(s.provider)))
 	mux.Handle("/authorize/callback", guard.Callback(s.authorizeResponses(s.provider)))
 	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.provider)))
-	mux.Handle("/oauth/introspect", s.oauthErrors(s.provider))
+	mux.Handle("/oauth/introspect", s.oauthErrors(introspectionAuth(s.provider)))
 	mux.Handle("/revoke", s.oauthErrors(s.provider))
 	mux.Handle("/end_session", s.oauthErrors(s.provider))
 	mux.Handle("/userinfo", s.userinfoErrors(s.provider))
