@@ -22,7 +22,7 @@ func (s *Server) routes() http.Handler {
 	// Sign-in surfaces: each is a package of its own over signin.Core.
 	(&login.Page{
 		Core: s.core, Requests: s.db, Clients: s.clients, Binding: s.binding, Pages: s.pages, Limits: s.limits,
-		Log: s.log, Now: s.now, ChainIDs: s.cfg.ChainIDs, Path: s.path("/login"),
+		Log: s.log, Now: s.now, ChainIDs: s.cfg.ChainIDs, Path: s.path("/login"), Sessions: s.sessions(), CallbackURL: s.callbackURL,
 	}).Register(mux)
 	(&headless.API{Core: s.core, Limits: s.limits, Log: s.log, Domain: s.issuer.Host, URI: s.cfg.Issuer}).Register(mux)
 	// Wire profiles: one line per profile package.
@@ -41,7 +41,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.provider)))
 	mux.Handle("/oauth/introspect", s.oauthErrors(introspectionAuth(s.provider)))
 	mux.Handle("/revoke", s.oauthErrors(s.provider))
-	mux.Handle("/end_session", s.oauthErrors(s.provider))
+	mux.Handle("/end_session", s.endSession(s.oauthErrors(s.provider)))
 	mux.Handle("/userinfo", s.userinfoErrors(s.provider))
 	mux.Handle("/", s.provider)
 
@@ -65,7 +65,7 @@ func (s *Server) routes() http.Handler {
 // knownRoutes bound the "route" metric label to a fixed set.
 var knownRoutes = []string{
 	"/.well-known/openid-configuration", "/keys", "/authorize/callback", "/authorize", "/oauth/token",
-	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/challenge", "/login/verify",
+	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/challenge", "/login/verify", "/login/continue",
 	"/login", "/auth/web3/generate_challenge", "/auth/web3/submit_challenge", "/auth/nonce", "/auth/verify",
 	"/static/", "/demo", "/healthz", "/ready", "/metrics", "/compat/",
 }

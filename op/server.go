@@ -57,6 +57,9 @@ type Config struct {
 	// MetricsElsewhere leaves /metrics off the provider's handler: the
 	// operator serves the metrics on a listener of its own.
 	MetricsElsewhere bool
+	// SessionTTL keeps a browser's sign-in for single sign-on this long
+	// (see op/sessions.go); zero turns sessions off.
+	SessionTTL time.Duration
 }
 
 // DefaultConfig returns SPEC's defaults for issuer: the one table of them,
@@ -149,7 +152,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		binding: binding.NewCookie(issuer.Scheme == "https"),
 	}
 	tokens := newTokenCrypto(cfg.CryptoKey, d.Keys)
-	s.store = &store{db: d.DB, clients: d.Registry, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL, tokens: tokens}
+	s.store = &store{db: d.DB, clients: d.Registry, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL, tokens: tokens, session: s.sessionLogin}
 	if s.provider, err = s.newProvider(tokens); err != nil {
 		return nil, fmt.Errorf("provider: %w", err)
 	}

@@ -31,6 +31,8 @@ type store struct {
 	now      func() time.Time
 	loginURL func(string) string
 	tokens   *tokenCrypto // signs the access tokens the store issues
+	// session finds the browser's single sign-on login (Server.sessionLogin).
+	session func(ctx context.Context, bindingHash string, prompt []string, maxAge *int64) (*storage.Login, bool)
 }
 
 var (
@@ -64,25 +66,28 @@ func (s *store) client(ctx context.Context, id string) (*client, error) {
 // zitadel leaves to us (the client and redirect URI are checked before
 // zitadel sees the request, see authorizeEndpoint): PKCE S256 only (RFC 7636 §4.2; "plain" and a
 // missing method, which defaults to plain, are refused), PKCE required for
-// public clients (RFC 9700 §2.1.1), and no silent login (prompt=none),
-// since every sign-in needs a fresh signature.
+// public clients (RFC 9700 §2.1.1). prompt=none completes at once with the
+// browser's single sign-on session, or answers login_required.
 func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ string) (zop.AuthRequest, error) {
 	c, err := s.client(ctx, r.ClientID)
 	if err != nil {
 		return nil, err
 	}
-	if r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
-	}
-	if r.CodeChallenge == "" && c.Public {
-		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method S256 is required for public clients")
-	}
-	if slices.Contains(r.Prompt, oidc.PromptNone) {
-		return nil, oidc.ErrLoginRequired().WithDescription("every sign-in needs a wallet signature")
+	if err := checkPKCE(c, r); err != nil {
+		return nil, err
 	}
 	bindingValue := authorize.BindingFromContext(ctx)
 	if bindingValue == "" {
 		return nil, serverError(errors.New("authorization request without a browser binding"))
+	}
+	var maxAge *int64
+	if r.MaxAge != nil {
+		v := int64(*r.MaxAge)
+		maxAge = &v
+	}
+	silent, err := s.silentLogin(ctx, r, binding.Hash(bindingValue), maxAge)
+	if err != nil {
+		return nil, err
 	}
 	scopes := make([]string, 0, len(r.Scopes))
 	for _, sc := range r.Scopes {
@@ -105,13 +110,49 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 		CodeChallenge:       r.CodeChallenge,
 		CodeChallengeMethod: string(r.CodeChallengeMethod),
 		BindingHash:         binding.Hash(bindingValue),
+		MaxAge:              maxAge,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
 	}
 	if err := s.db.CreateAuthRequest(ctx, a); err != nil {
 		return nil, serverError(err)
 	}
+	if silent != nil {
+		// zitadel sends the browser to the login page, which passes a
+		// completed request on to the callback.
+		if err := s.db.AttachLogin(ctx, a.ID, silent.ID); err != nil {
+			return nil, serverError(err)
+		}
+		a.Login = silent
+	}
 	return authRequest{AuthRequest: a}, nil
+}
+
+// silentLogin is, for prompt=none, the login of the browser's single
+// sign-on session, or login_required (OpenID Connect Core §3.1.2.1); nil
+// for other prompts.
+func (s *store) silentLogin(ctx context.Context, r *oidc.AuthRequest, bindingHash string, maxAge *int64) (*storage.Login, error) {
+	if !slices.Contains(r.Prompt, oidc.PromptNone) {
+		return nil, nil
+	}
+	l, ok := s.session(ctx, bindingHash, r.Prompt, maxAge)
+	if !ok {
+		return nil, oidc.ErrLoginRequired().WithDescription("no single sign-on session: this sign-in needs a wallet signature")
+	}
+	return l, nil
+}
+
+// checkPKCE applies PKCE S256 only (RFC 7636 §4.2: "plain", and a missing
+// method, which defaults to plain, are refused) and PKCE for public
+// clients (RFC 9700 §2.1.1).
+func checkPKCE(c *client, r *oidc.AuthRequest) error {
+	if r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if r.CodeChallenge == "" && c.Public {
+		return oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method S256 is required for public clients")
+	}
+	return nil
 }
 
 func (s *store) AuthRequestByID(ctx context.Context, id string) (zop.AuthRequest, error) {

@@ -3,7 +3,6 @@ package op
 import (
 	"context"
 	"errors"
-	"net/url"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
@@ -49,5 +48,10 @@ func (s *Server) Complete(ctx context.Context, authRequestID string, ch *siwe.Ch
 	case err != nil:
 		return "", err
 	}
-	return s.url("/authorize/callback?id=" + url.QueryEscape(authRequestID)), nil
+	if s.cfg.SessionTTL > 0 {
+		if a, err := s.db.AuthRequestByID(ctx, authRequestID); err == nil {
+			s.startSession(ctx, a.BindingHash, l)
+		}
+	}
+	return s.callbackURL(authRequestID), nil
 }

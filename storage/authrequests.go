@@ -26,8 +26,11 @@ type AuthRequest struct {
 	// request was created: only the browser holding that cookie may finish
 	// the sign-in (RFC 9700 §4.4, §4.7).
 	BindingHash string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	// MaxAge is the request's max_age in seconds (OpenID Connect Core
+	// §3.1.2.1), nil when it set none.
+	MaxAge    *int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
 	// CodeIssued reports that the request's authorization code was already
 	// issued: a second callback must not issue another.
 	CodeIssued bool
@@ -73,6 +76,7 @@ func (db *DB) CreateAuthRequest(ctx context.Context, a *AuthRequest) error {
 		CodeChallenge:       a.CodeChallenge,
 		CodeChallengeMethod: a.CodeChallengeMethod,
 		BindingHash:         a.BindingHash,
+		MaxAge:              a.MaxAge,
 		CreatedAt:           toMS(a.CreatedAt),
 		ExpiresAt:           toMS(a.ExpiresAt),
 	}
@@ -184,6 +188,7 @@ func (db *DB) withLogin(ctx context.Context, row *authRequestRow) (*AuthRequest,
 		CodeChallenge:       row.CodeChallenge,
 		CodeChallengeMethod: row.CodeChallengeMethod,
 		BindingHash:         row.BindingHash,
+		MaxAge:              row.MaxAge,
 		CreatedAt:           fromMS(row.CreatedAt),
 		ExpiresAt:           fromMS(row.ExpiresAt),
 		CodeIssued:          row.CodeHash != nil,

@@ -392,7 +392,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	err := g.WithContext(ctx).AutoMigrate(
 		&clientRow{}, &challengeRow{}, &loginRow{}, &authRequestRow{},
-		&tokenRow{}, &signingKeyRow{}, &settingRow{},
+		&tokenRow{}, &signingKeyRow{}, &settingRow{}, &sessionRow{},
 	)
 	if err != nil {
 		return fmt.Errorf("migrate %s schema: %w", db.driver, err)

@@ -72,12 +72,13 @@ type authRequestRow struct {
 	CodeChallenge       string   `gorm:"size:128"`
 	CodeChallengeMethod string   `gorm:"size:16"`
 	BindingHash         string   `gorm:"size:64;not null;default:''"`
-	CreatedAt           int64    `gorm:"not null"`
-	ExpiresAt           int64    `gorm:"not null;index"`
-	LoginID             string   `gorm:"size:64"`
-	CodeHash            *string  `gorm:"size:64;uniqueIndex"`
-	CodeExpiresAt       int64    `gorm:"not null;default:0"`
-	CodeUsedAt          int64    `gorm:"not null;default:0"`
+	MaxAge              *int64
+	CreatedAt           int64   `gorm:"not null"`
+	ExpiresAt           int64   `gorm:"not null;index"`
+	LoginID             string  `gorm:"size:64"`
+	CodeHash            *string `gorm:"size:64;uniqueIndex"`
+	CodeExpiresAt       int64   `gorm:"not null;default:0"`
+	CodeUsedAt          int64   `gorm:"not null;default:0"`
 }
 
 func (authRequestRow) TableName() string { return "auth_requests" }

@@ -179,7 +179,8 @@ func (db *DB) revokeWhere(ctx context.Context, cond string, args ...any) error {
 // once into a list. Scanning both per login took 45 s for 3,000 logins
 // beside 100,000 tokens, with every sign-in waiting; now it takes 60 ms.
 const sweepLoginsWhere = "expires_at < ? AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.login_id = logins.id)" +
-	" AND id NOT IN (SELECT login_id FROM auth_requests WHERE login_id IS NOT NULL)"
+	" AND id NOT IN (SELECT login_id FROM auth_requests WHERE login_id IS NOT NULL)" +
+	" AND id NOT IN (SELECT login_id FROM sessions)"
 
 // sweepChunk bounds the rows one sweep statement deletes. On SQLite each
 // statement holds the one write connection; between statements the queued
@@ -205,6 +206,7 @@ func (db *DB) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		{"challenges", "expires_at < ?", []any{ms}},
 		{"auth_requests", "expires_at < ? AND code_expires_at < ?", []any{ms, ms}},
 		{"tokens", "expires_at < ?", []any{ms}},
+		{"sessions", "expires_at < ?", []any{ms}},
 		{"logins", sweepLoginsWhere, []any{ms}},
 	} {
 		q := sweepStatement(s.table, s.where)

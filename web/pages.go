@@ -35,6 +35,8 @@ type LoginData struct {
 	VerifyURL     string   // URL to POST the signature
 	StaticURL     string   // prefix of the static files, ending in "/", e.g. "/static/"
 	CancelURL     string   // optional link to abort (may be empty)
+	ContinueAs    string   // the account of the browser's single sign-on session ("" for none)
+	ContinueURL   string   // URL to POST to continue as that account
 }
 
 // ErrorData is what the error page shows.

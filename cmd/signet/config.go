@@ -46,7 +46,15 @@ type Config struct {
 	Limits     LimitConfig   `yaml:"rate_limits"`
 	Log        LogConfig     `yaml:"log"`
 	Metrics    MetricsConfig `yaml:"metrics"`
+	Sessions   SessionConfig `yaml:"sessions"`
 	Dev        bool          `yaml:"dev"`
+}
+
+// SessionConfig sets single sign-on.
+type SessionConfig struct {
+	// TTL keeps a browser's sign-in for single sign-on this long; 0 turns
+	// sessions off.
+	TTL Duration `yaml:"ttl"`
 }
 
 // MetricsConfig says where /metrics is served.
@@ -167,6 +175,7 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 	dur("SIGNET_ID_TOKEN_TTL", &c.Tokens.IDTTL)
 	dur("SIGNET_REFRESH_TOKEN_TTL", &c.Tokens.RefreshTTL)
 	dur("SIGNET_KEY_ROTATE_EVERY", &c.Keys.RotateEvery)
+	dur("SIGNET_SESSION_TTL", &c.Sessions.TTL)
 	num := func(name string, dst *int) {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -182,6 +191,13 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 	if v := getenv("SIGNET_TRUSTED_PROXIES"); v != "" {
 		c.Limits.TrustedProxies = strings.Split(v, ",")
 	}
+	problems = append(problems, c.loadChainsEnv(getenv)...)
+	return append(problems, c.loadRPCEnv(environ)...)
+}
+
+// loadChainsEnv applies SIGNET_CHAINS and SIGNET_DEV.
+func (c *Config) loadChainsEnv(getenv func(string) string) []string {
+	var problems []string
 	if v := getenv("SIGNET_CHAINS"); v != "" {
 		chains, err := parseChains(v)
 		if err != nil {
@@ -197,7 +213,7 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 		}
 		c.Dev = c.Dev || b
 	}
-	return append(problems, c.loadRPCEnv(environ)...)
+	return problems
 }
 
 // loadRPCEnv applies SIGNET_RPC_<CHAINID> variables.

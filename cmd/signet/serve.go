@@ -233,6 +233,7 @@ func opConfig(cfg Config, cryptoKey [32]byte) op.Config {
 	oc.CryptoKey = cryptoKey
 	oc.KeyPublishDelay = time.Duration(cfg.Keys.PublishDelay)
 	oc.MetricsElsewhere = cfg.Metrics.Listen != ""
+	oc.SessionTTL = time.Duration(cfg.Sessions.TTL)
 	proxies, _ := cfg.trustedProxies() // validated already
 	oc.RateLimits = httpapi.RateLimits{
 		PerIP: cfg.Limits.PerIP, PerAddress: cfg.Limits.PerAddress,

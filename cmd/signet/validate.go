@@ -98,6 +98,9 @@ func (c *Config) durationProblems() []string {
 	ttl("tokens.auth_request_ttl", c.Tokens.AuthRequestTTL, 24*time.Hour)
 	ttl("keys.refresh", c.Keys.Refresh, time.Hour)
 	ttl("rpc_timeout", c.RPCTimeout, time.Minute)
+	if c.Sessions.TTL < 0 || time.Duration(c.Sessions.TTL) > 30*24*time.Hour {
+		p = append(p, "sessions.ttl must be between 0 (off) and 720h")
+	}
 	if c.Keys.RotateEvery < 0 || c.Keys.PublishDelay < 0 {
 		p = append(p, "keys.rotate_every and keys.publish_delay must not be negative")
 	}

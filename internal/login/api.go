@@ -83,6 +83,38 @@ func (p *Page) verify(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
 }
 
+type continueRequest struct {
+	AuthRequestID string `json:"authRequestID"`
+}
+
+// continueSession completes the request with the browser's single sign-on
+// session: one click, no new signature.
+func (p *Page) continueSession(w http.ResponseWriter, r *http.Request) {
+	var req continueRequest
+	if err := httpapi.DecodeJSON(r, &req); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if !p.allow(w, r) {
+		return
+	}
+	a, err := p.pending(r, req.AuthRequestID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if p.Sessions == nil {
+		p.fail(w, r, httpapi.BadRequest("this server keeps no sessions; sign in with your wallet"))
+		return
+	}
+	next, err := p.Sessions.ContinueSession(r.Context(), a)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"redirect": next})
+}
+
 // allow spends the caller's budget; when it is spent it answers 429.
 func (p *Page) allow(w http.ResponseWriter, r *http.Request) bool {
 	ok, wait := p.Limits.Allow(r, "")

@@ -29,6 +29,17 @@ type AuthRequests interface {
 	AuthRequestByID(ctx context.Context, id string) (*storage.AuthRequest, error)
 }
 
+// Sessions is single sign-on: a browser's earlier sign-in, kept by the
+// provider, that an authorization request may use without a new signature.
+type Sessions interface {
+	// SessionAccount returns the account the browser's session would sign a
+	// in as, when a may use it.
+	SessionAccount(ctx context.Context, a *storage.AuthRequest) (*storage.Login, bool)
+	// ContinueSession completes a with the session and returns where the
+	// browser goes next.
+	ContinueSession(ctx context.Context, a *storage.AuthRequest) (string, error)
+}
+
 // Page serves the login page and its JSON endpoints.
 type Page struct {
 	Core     *signin.Core
@@ -43,6 +54,10 @@ type Page struct {
 	ChainIDs []int64
 	// Path is the absolute URL path of the page, e.g. "/login".
 	Path string
+	// Sessions offers "Continue as …"; nil when the provider keeps none.
+	Sessions Sessions
+	// CallbackURL is where a completed request's browser goes for its code.
+	CallbackURL func(authRequestID string) string
 }
 
 // Register adds the page and its endpoints to mux, under p.Path.
@@ -50,10 +65,14 @@ func (p *Page) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", p.page)
 	mux.HandleFunc("POST /login/challenge", p.challenge)
 	mux.HandleFunc("POST /login/verify", p.verify)
+	mux.HandleFunc("POST /login/continue", p.continueSession)
 }
 
 // errOtherBrowser answers a step of a sign-in that another browser started.
 var errOtherBrowser = httpapi.BadRequest("this sign-in was started in another browser; start again from the app in this browser")
+
+// errCompleted answers a step of a sign-in that is already complete.
+var errCompleted = httpapi.BadRequest("this sign-in request was already completed")
 
 // pending loads an authorization request that still waits for a sign-in
 // in this browser; errOtherBrowser (with the request) when another browser
@@ -73,7 +92,7 @@ func (p *Page) pending(r *http.Request, id string) (*storage.AuthRequest, error)
 	case !p.Binding.Matches(r, a.BindingHash):
 		return a, errOtherBrowser
 	case a.Login != nil:
-		return nil, httpapi.BadRequest("this sign-in request was already completed")
+		return a, errCompleted
 	}
 	return a, nil
 }
@@ -83,6 +102,12 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 	a, err := p.pending(r, r.URL.Query().Get("authRequestID"))
 	if err == errOtherBrowser {
 		p.Pages.ErrorPage(w, http.StatusBadRequest, "Start again from the app", binding.OtherBrowser(a.RedirectURI))
+		return
+	}
+	if err == errCompleted && !a.CodeIssued && p.CallbackURL != nil {
+		// Completed by single sign-on (prompt=none), or signed a moment
+		// ago: on to the callback, which issues the code.
+		http.Redirect(w, r, p.CallbackURL(a.ID), http.StatusFound)
 		return
 	}
 	if err != nil {
@@ -101,8 +126,16 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 	if u, err := url.Parse(a.RedirectURI); err == nil && u.Host != "" {
 		host = u.Host
 	}
+	var continueAs string
+	if p.Sessions != nil {
+		if l, ok := p.Sessions.SessionAccount(r.Context(), a); ok {
+			continueAs = accountName(l)
+		}
+	}
 	httpapi.SetPageHeaders(w)
 	err = p.Pages.Login(w, web.LoginData{
+		ContinueAs:    continueAs,
+		ContinueURL:   p.Path + "/continue",
 		AuthRequestID: a.ID,
 		ClientName:    c.Name,
 		RedirectHost:  host,
@@ -116,6 +149,18 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.Log.ErrorContext(r.Context(), "render login page", "request_id", httpapi.RequestID(r.Context()), "err", err)
 	}
+}
+
+// accountName is how the page names a signed-in account: its ENS name, or
+// its address shortened as wallets show it (0x1234…abcd).
+func accountName(l *storage.Login) string {
+	if l.Name != "" {
+		return l.Name
+	}
+	if len(l.Address) == 42 {
+		return l.Address[:6] + "…" + l.Address[38:]
+	}
+	return l.Address
 }
 
 // scopeClaims says, in words, what each scope gives the app.

@@ -13,6 +13,8 @@
   var errorBox = document.getElementById('error');
   var walletsBox = document.getElementById('wallets');
   var walletList = document.getElementById('wallet-list');
+  var noWalletBox = document.getElementById('no-wallet');
+  var continueButton = document.getElementById('continue');
   if (!root || !button || !statusBox || !errorBox) {
     return;
   }
@@ -77,6 +79,11 @@
   var discovery = discover(DISCOVERY_MS).then(function () {
     discovered = true;
     renderChooser();
+    // Say at once when there is no wallet, rather than after a click.
+    if (noWalletBox && providers.length === 0 && !(window.ethereum && typeof window.ethereum.request === 'function')) {
+      noWalletBox.hidden = false;
+      setStatus('No wallet found yet.');
+    }
   });
 
   function remembered() {
@@ -108,14 +115,18 @@
     return providers[0] || null;
   }
 
-  // renderChooser shows one radio button per wallet when more than one announced itself.
+  // renderChooser shows each wallet that announced itself (EIP-6963), by name and icon, with a radio
+  // button to choose one when there are several.
   function renderChooser() {
     if (!walletsBox || !walletList) {
       return;
     }
-    if (providers.length < 2) {
+    if (providers.length === 0) {
       walletsBox.hidden = true;
       return;
+    }
+    if (noWalletBox) {
+      noWalletBox.hidden = true;
     }
     var keys = providers.map(function (p) { return p.key; }).join('\n');
     if (keys === renderedKeys) {
@@ -370,6 +381,9 @@
   function setBusy(on) {
     busy = on;
     button.disabled = on;
+    if (continueButton) {
+      continueButton.disabled = on;
+    }
     if (on) {
       button.setAttribute('aria-busy', 'true');
     } else {
@@ -461,7 +475,36 @@
     }
   }
 
+  // continueAs completes the sign-in with the browser's single sign-on session: no wallet needed.
+  async function continueAs() {
+    if (busy) {
+      return;
+    }
+    var id = ++attempt;
+    setBusy(true);
+    clearError();
+    try {
+      setStatus('Signing you in…');
+      var result = await postJSON(id, continueButton.dataset.continueUrl, { authRequestID: cfg.authRequestID });
+      if (typeof result.redirect !== 'string' || !result.redirect) {
+        throw new UserError(NOT_UNDERSTOOD);
+      }
+      setStatus('Signed in. Taking you back to ' + cfg.clientName + '…');
+      window.location.assign(result.redirect);
+    } catch (e) {
+      if (e === SUPERSEDED || id !== attempt) {
+        return;
+      }
+      showError(e instanceof UserError ? e.message : 'Something went wrong on this page. Reload it, then retry.');
+      setStatus('Try again, or sign in with your wallet.');
+      setBusy(false);
+    }
+  }
+
   button.addEventListener('click', signIn);
+  if (continueButton) {
+    continueButton.addEventListener('click', continueAs);
+  }
 
   // Coming back with the Back button restores this page from the cache: make it usable again.
   window.addEventListener('pageshow', function (event) {
