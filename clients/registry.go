@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -25,6 +27,7 @@ type Registry struct {
 	insecureRedirects bool
 	cacheTTL          time.Duration
 	cache             *cache // nil without WithCache
+	log               *slog.Logger
 }
 
 // Option configures a Registry.
@@ -53,9 +56,15 @@ func WithCache(ttl time.Duration) Option {
 	return func(r *Registry) { r.cacheTTL = ttl }
 }
 
+// WithLogger records every change to a client as an event in log (its ID
+// and what changed, never a secret).
+func WithLogger(log *slog.Logger) Option {
+	return func(r *Registry) { r.log = log }
+}
+
 // NewRegistry returns a Registry that keeps clients in store.
 func NewRegistry(store Store, opts ...Option) *Registry {
-	r := &Registry{store: store, now: time.Now, random: rand.Reader}
+	r := &Registry{store: store, now: time.Now, random: rand.Reader, log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -147,6 +156,7 @@ func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
 		}
 		return nil, "", fmt.Errorf("clients: create %q: %w", c.ID, err)
 	}
+	r.audit(ctx, "client_added", c)
 	return c, secret, nil
 }
 
@@ -297,6 +307,7 @@ func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, 
 	if err != nil {
 		return nil, storeError("update", c.ID, err)
 	}
+	r.audit(ctx, "client_updated", c)
 	return c, nil
 }
 
@@ -328,6 +339,7 @@ func (r *Registry) Remove(ctx context.Context, id string) error {
 	if err != nil {
 		return storeError("remove", id, err)
 	}
+	r.log.InfoContext(ctx, "client removed", "event", "client_removed", "client_id", id)
 	return nil
 }
 
@@ -354,7 +366,14 @@ func (r *Registry) RotateSecret(ctx context.Context, id string) (string, error) 
 	if err != nil {
 		return "", storeError("rotate secret of", c.ID, err)
 	}
+	r.log.InfoContext(ctx, "client secret rotated", "event", "client_secret_rotated", "client_id", c.ID)
 	return secret, nil
+}
+
+// audit records a client's registration or change.
+func (r *Registry) audit(ctx context.Context, event string, c *Client) {
+	r.log.InfoContext(ctx, "client "+strings.TrimPrefix(event, "client_"), "event", event, "client_id", c.ID, "name", c.Name,
+		"public", c.Public, "redirect_uris", c.RedirectURIs, "scopes", c.Scopes, "license_chain_id", c.LicenseChainID, "headless", !c.NoHeadless)
 }
 
 // storeError wraps a Store error with the operation and client ID, keeping

@@ -1,9 +1,11 @@
 package clients
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -501,5 +503,29 @@ func TestProfileDefaultsItsTokenLifetime(t *testing.T) {
 	var ve *ValidationError
 	if _, _, err := reg.Add(context.Background(), p); !errors.As(err, &ve) || !strings.Contains(err.Error(), `profile "nope" is unknown`) {
 		t.Fatalf("unknown profile: %v", err)
+	}
+}
+
+func TestChangesAreAudited(t *testing.T) {
+	var logs bytes.Buffer
+	reg := NewRegistry(newMemStore(), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	c, secret, err := reg.Add(context.Background(), validParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSecret, err := reg.RotateSecret(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Remove(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, event := range []string{"client_added", "client_secret_rotated", "client_removed"} {
+		if !strings.Contains(logs.String(), `"event":"`+event+`"`) {
+			t.Errorf("no %s event in %s", event, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), newSecret) {
+		t.Fatal("a secret reached the log")
 	}
 }

@@ -192,7 +192,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	reg := clients.NewRegistry(db)
+	reg := clients.NewRegistry(db, clients.WithLogger(auditLogger(m.Stderr)))
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -300,6 +300,12 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 	return nil
 }
 
+// auditLogger records the admin commands' changes (clients, keys) as
+// events on w, as serve's log does.
+func auditLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: shortenAttr}))
+}
+
 // keyJSON is a signing key as `keys list` prints it.
 type keyJSON struct {
 	KID       string `json:"kid"`
@@ -343,6 +349,7 @@ func (m *Main) keys(ctx context.Context, args []string) error {
 		}
 	}
 	ring := keyring.New(db, sealer, time.Now, time.Second)
+	ring.Log = auditLogger(m.Stderr)
 	if sub == "rotate" {
 		reg := clients.NewRegistry(db)
 		keep, err := keyring.Retention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))

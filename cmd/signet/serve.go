@@ -85,6 +85,7 @@ func startProvider(ctx context.Context, cfg Config, log *slog.Logger) (p *provid
 	// Ensure first: it refuses a secret that does not open the stored keys
 	// before anything is sealed with it.
 	p.keys = keyring.New(p.db, sealer, time.Now, time.Duration(cfg.Keys.Refresh))
+	p.keys.Log = log
 	if err := p.keys.Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("signing key: %w", explainSecret(err))
 	}
@@ -92,7 +93,7 @@ func startProvider(ctx context.Context, cfg Config, log *slog.Logger) (p *provid
 	if err != nil {
 		return nil, explainSecret(err)
 	}
-	p.registry = newRegistry(p.db, cfg.Dev)
+	p.registry = newRegistry(p.db, cfg.Dev, log)
 	if cfg.Dev {
 		if err := ensureDemoClient(ctx, p.registry, cfg.Issuer); err != nil {
 			return nil, fmt.Errorf("demo client: %w", err)
@@ -255,8 +256,8 @@ func isHTTP(u string) bool { return len(u) > 7 && u[:7] == "http://" }
 // made by the admin CLI or another replica applies within it.
 const clientCacheTTL = time.Second
 
-func newRegistry(db *storage.DB, dev bool) *clients.Registry {
-	opts := []clients.Option{clients.WithCache(clientCacheTTL)}
+func newRegistry(db *storage.DB, dev bool, log *slog.Logger) *clients.Registry {
+	opts := []clients.Option{clients.WithCache(clientCacheTTL), clients.WithLogger(log)}
 	if dev {
 		opts = append(opts, clients.WithInsecureRedirects())
 	}

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type Ring struct {
 	public    []zop.Key
 	jwks      []byte // the published key set, marshalled once per reload
 	jwksETag  string
+
+	// Log, when set, records each new key as an event.
+	Log *slog.Logger
 }
 
 // New builds a key ring over the database's signing keys.

@@ -32,6 +32,9 @@ func (k *Ring) rotate(ctx context.Context, delay, keep time.Duration) (*storage.
 	if err := k.db.RetireSigningKeys(ctx, activeAt, activeAt, activeAt.Add(keep)); err != nil {
 		return nil, err
 	}
+	if k.Log != nil {
+		k.Log.InfoContext(ctx, "signing key rotated", "event", "key_rotated", "kid", key.ID, "active_at", key.ActiveAt, "older_keys_published_for", keep)
+	}
 	return key, k.reload(ctx)
 }
 

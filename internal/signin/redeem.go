@@ -47,7 +47,7 @@ func (c *Core) Redeem(ctx context.Context, r RedeemRequest) (*oidc.AccessTokenRe
 	r.Expect.Headless = true
 	res, err := c.check(ctx, r.Message, r.Signature, r.Expect)
 	if err != nil {
-		c.Metrics.Login(r.Flow, "rejected")
+		c.audit(ctx, r.Flow, r.Expect.ClientID, nil, err)
 		return nil, err
 	}
 	cl, err := c.client(ctx, res.Challenge.ClientID)
@@ -55,12 +55,12 @@ func (c *Core) Redeem(ctx context.Context, r RedeemRequest) (*oidc.AccessTokenRe
 		return nil, err
 	}
 	if err := authorizeHeadless(cl, res.Challenge.Address, r.Credentials, r.Profile); err != nil {
-		c.Metrics.Login(r.Flow, "rejected")
+		c.audit(ctx, r.Flow, cl.ID, res, err)
 		return nil, err
 	}
 	issued := time.Now()
 	resp, err := c.Tokens.Issue(ctx, res.Challenge, c.login(ctx, res, headlessAMR))
-	c.count(r.Flow, err)
+	c.audit(ctx, r.Flow, cl.ID, res, err)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +74,11 @@ func (c *Core) Redeem(ctx context.Context, r RedeemRequest) (*oidc.AccessTokenRe
 func (c *Core) Complete(ctx context.Context, authRequestID string, ch *siwe.Challenge, signature string) (string, error) {
 	res, err := c.check(ctx, ch.Message, signature, siwe.Expect{Challenge: ch, AuthRequestID: authRequestID})
 	if err != nil {
-		c.Metrics.Login("browser", "rejected")
+		c.audit(ctx, "browser", ch.ClientID, nil, err)
 		return "", err
 	}
 	next, err := c.Tokens.Complete(ctx, authRequestID, ch, c.login(ctx, res, browserAMR))
-	c.count("browser", err)
+	c.audit(ctx, "browser", ch.ClientID, res, err)
 	return next, err
 }
 
@@ -91,17 +91,32 @@ func (c *Core) check(ctx context.Context, message, signature string, expect siwe
 	return res, err
 }
 
-// count records a sign-in's outcome: a reused challenge is the caller's
-// doing, anything else that failed is Signet's.
-func (c *Core) count(flow string, err error) {
+// audit records a sign-in's outcome in the metrics and, as an event, in the
+// log: flow, client, account, result and the failed check, never a
+// signature, message or token. A reused challenge or a refused check is
+// the caller's doing ("rejected"); anything else that failed is Signet's.
+func (c *Core) audit(ctx context.Context, flow, clientID string, res *siwe.Result, err error) {
+	result := "success"
+	e := httpapi.From(err)
 	switch {
 	case err == nil:
-		c.Metrics.Login(flow, "success")
-	case errors.Is(err, siwe.ErrChallengeReused) || httpapi.From(err).ClientFault():
-		c.Metrics.Login(flow, "rejected")
+	case errors.Is(err, siwe.ErrChallengeReused) || e.ClientFault():
+		result = "rejected"
 	default:
-		c.Metrics.Login(flow, "error")
+		result = "error"
 	}
+	c.Metrics.Login(flow, result)
+	attrs := []any{"event", "signin", "flow", flow, "client_id", clientID, "result", result, "request_id", httpapi.RequestID(ctx)}
+	if res != nil {
+		attrs = append(attrs, "sub", Subject(res.ChainID, res.Address))
+		if res.Signer != res.Address {
+			attrs = append(attrs, "signer", res.Signer.Hex())
+		}
+	}
+	if err != nil {
+		attrs = append(attrs, "error", e.Code, "reason", e.Description)
+	}
+	c.Log.InfoContext(ctx, "sign-in", attrs...)
 }
 
 // authorizeHeadless applies SPEC's client rules to a headless sign-in of
