@@ -682,6 +682,17 @@ func TestBrowserSignIn(t *testing.T) {
 			defer cancel()
 
 			c.openLogin(ctx, ts, f.authURL)
+			if tc.mode == walletAnnounce {
+				// An announced wallet is shown by name before the click.
+				var names string
+				c.run(ctx, "wait for the wallet list",
+					chromedp.WaitVisible(`#wallets`, chromedp.ByQuery),
+					chromedp.Text(`#wallet-list`, &names, chromedp.ByQuery),
+				)
+				if !strings.Contains(names, "Signet Test Wallet") {
+					c.fatalf("wallet list = %q, want the announced wallet's name", names)
+				}
+			}
 			c.clickSignIn(ctx)
 			cb := c.waitLanded(ctx)
 			claims := f.checkCallback(c, cb, w)
@@ -764,6 +775,15 @@ func TestBrowserNoWallet(t *testing.T) {
 	defer cancel()
 
 	c.openLogin(ctx, ts, f.authURL)
+	// The page says so at once, before anyone clicks, with a way to get one.
+	var notice string
+	c.run(ctx, "wait for the no-wallet notice",
+		chromedp.WaitVisible(`#no-wallet`, chromedp.ByQuery),
+		chromedp.Text(`#no-wallet`, &notice, chromedp.ByQuery),
+	)
+	if !strings.Contains(notice, "No Ethereum wallet was found") || !strings.Contains(notice, "Find a wallet") {
+		c.fatalf("#no-wallet = %q", notice)
+	}
 	c.clickSignIn(ctx)
 	s := c.waitError(ctx)
 	if !strings.Contains(s.Error, "No Ethereum wallet found") {

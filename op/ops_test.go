@@ -25,7 +25,16 @@ func TestDemoRelyingParty(t *testing.T) {
 	ts := newTestServer(t, nil, func(c *op.Config) { c.Demo = true })
 	ts.addClient(t, clients.Params{ID: demo.ClientID, Name: "Signet demo app", Public: true, RedirectURIs: []string{demo.RedirectURI(ts.Issuer)}})
 	b := browser()
-	resp, err := b.Get(ts.Issuer + "/demo")
+	// The issuer's root sends a newcomer to the demo.
+	resp, err := b.Get(ts.Issuer + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/demo" {
+		t.Fatalf("GET / in dev mode: %d %q, want a redirect to /demo", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = b.Get(ts.Issuer + "/demo")
 	if err != nil {
 		t.Fatal(err)
 	}

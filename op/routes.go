@@ -30,6 +30,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(compat.Prefix, &compat.Router{Clients: s.clients, Profiles: profiles, Log: s.log})
 	if s.cfg.Demo {
 		demo.New(s.cfg.Issuer, s.path("/demo"), s.cfg.CryptoKey[:], s.pages, s.log).Register(mux)
+		// In dev mode the issuer's root is where a newcomer lands: the demo.
+		mux.Handle("GET /{$}", http.RedirectHandler(s.path("/demo"), http.StatusFound))
 	}
 
 	// The OpenID provider.
