@@ -86,9 +86,19 @@ var rules = []rule{
 	{Name: "tokens: a client revokes only its own tokens", File: "op/tokenstore.go",
 		Old: "if t.ClientID != clientID {", New: "if false {", Package: "op", Test: "TestClientsTouchOnlyTheirOwnTokens"},
 	{Name: "tokens: introspection answers only the token's audience", File: "op/tokenstore.go",
-		Old: "if !slices.Contains(t.Audience, clientID) && t.ClientID != clientID {", New: "if false {", Package: "op", Test: "TestClientsTouchOnlyTheirOwnTokens"},
+		Old: "if !slices.Contains(t.Audience, clientID) && t.ClientID != clientID {", New: "if false && !slices.Contains(t.Audience, clientID) {", Package: "op", Test: "TestClientsTouchOnlyTheirOwnTokens"},
 	{Name: "tokens: access tokens are typed at+jwt", File: "op/accesstoken.go",
 		Old: "WithType(\"at+jwt\")", New: "WithType(\"JWT\")", Package: "op", Test: "TestAccessTokensAreTypedATJWT"},
 	{Name: "tokens: a reused refresh token revokes its family", File: "op/tokenstore.go",
 		Old: "if err := s.db.RevokeFamily(ctx, t.FamilyID); err != nil {", New: "if err := error(nil); err != nil {", Package: "op", Test: "TestReusedRefreshTokenRevokesFamily"},
+
+	// Single sign-on.
+	{Name: "sessions: prompt=login asks for a signature", File: "op/sessions.go",
+		Old: "|| slices.Contains(prompt, oidc.PromptLogin) {", New: "{", Package: "op", Test: "TestSingleSignOn"},
+	{Name: "sessions: max_age asks for a signature", File: "op/sessions.go",
+		Old: "if maxAge != nil && s.now().Sub(sess.Login.AuthTime) > time.Duration(*maxAge)*time.Second {", New: "if false {", Package: "op", Test: "TestSingleSignOn"},
+	{Name: "sessions: end_session ends the session", File: "op/sessions.go",
+		Old: "if err := s.db.EndSession(r.Context(), binding.Hash(v)); err != nil {", New: "if err := error(nil); err != nil {", Package: "op", Test: "TestSingleSignOn"},
+	{Name: "sessions: only the session's browser continues", File: "internal/login/api.go",
+		Old: "\ta, err := p.pending(r, req.AuthRequestID)\n\tif err != nil {\n\t\tp.fail(w, r, err)\n\t\treturn\n\t}\n\tif p.Sessions == nil {", New: "\ta, _ := p.Requests.AuthRequestByID(r.Context(), req.AuthRequestID)\n\tif p.Sessions == nil {", Package: "op", Test: "TestSingleSignOn"},
 }
