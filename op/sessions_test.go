@@ -99,6 +99,13 @@ func TestSingleSignOn(t *testing.T) {
 			t.Fatalf("code from continue: %v", err)
 		}
 	})
+	t.Run("another browser cannot continue it", func(t *testing.T) {
+		u, _ := authURL()
+		id := authorize(t, ts, b, u)
+		if r, body := postJSON(t, browser(), ts.Issuer+"/login/continue", map[string]any{"authRequestID": id}); r.StatusCode != 400 || body["error"] != "invalid_request" {
+			t.Fatalf("continue from another browser: %d %v", r.StatusCode, body)
+		}
+	})
 	t.Run("prompt=login asks for a signature", func(t *testing.T) {
 		u, _ := authURL(oauth2.SetAuthURLParam("prompt", "login"))
 		id := authorize(t, ts, b, u)
