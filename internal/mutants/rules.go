@@ -94,11 +94,11 @@ var rules = []rule{
 
 	// Single sign-on.
 	{Name: "sessions: prompt=login asks for a signature", File: "op/sessions.go",
-		Old: "|| slices.Contains(prompt, oidc.PromptLogin) {", New: "{", Package: "op", Test: "TestSingleSignOn"},
+		Old: "|| slices.Contains(prompt, oidc.PromptLogin) {", New: "|| false && slices.Contains(prompt, oidc.PromptLogin) {", Package: "op", Test: "TestSingleSignOn"},
 	{Name: "sessions: max_age asks for a signature", File: "op/sessions.go",
-		Old: "if maxAge != nil && s.now().Sub(sess.Login.AuthTime) > time.Duration(*maxAge)*time.Second {", New: "if false {", Package: "op", Test: "TestSingleSignOn"},
+		Old: "if maxAge != nil && s.now().Sub(sess.Login.AuthTime) > time.Duration(*maxAge)*time.Second {", New: "if false && maxAge != nil && s.now().Sub(sess.Login.AuthTime) > time.Duration(*maxAge)*time.Second {", Package: "op", Test: "TestSingleSignOn"},
 	{Name: "sessions: end_session ends the session", File: "op/sessions.go",
-		Old: "if err := s.db.EndSession(r.Context(), binding.Hash(v)); err != nil {", New: "if err := error(nil); err != nil {", Package: "op", Test: "TestSingleSignOn"},
+		Old: "if err := s.db.EndSession(r.Context(), binding.Hash(v)); err != nil {", New: "if err := error(nil); err != nil && binding.Hash(v) == \"\" {", Package: "op", Test: "TestSingleSignOn"},
 	{Name: "sessions: only the session's browser continues", File: "internal/login/api.go",
 		Old: "\ta, err := p.pending(r, req.AuthRequestID)\n\tif err != nil {\n\t\tp.fail(w, r, err)\n\t\treturn\n\t}\n\tif p.Sessions == nil {", New: "\ta, _ := p.Requests.AuthRequestByID(r.Context(), req.AuthRequestID)\n\tif p.Sessions == nil {", Package: "op", Test: "TestSingleSignOn"},
 }
