@@ -180,6 +180,13 @@ func TestServeDevAndShutdown(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("ready: %v %v", resp, err)
 	}
+	// The container health check asks the same, from the configuration.
+	if out, err := run(t, map[string]string{"SIGNET_LISTEN": addr, "SIGNET_ISSUER": "http://127.0.0.1:1"}, "healthcheck"); err != nil || !strings.Contains(out, "ready") {
+		t.Fatalf("healthcheck: %q %v", out, err)
+	}
+	if _, err := run(t, map[string]string{"SIGNET_LISTEN": freePort(t)}, "healthcheck"); err == nil {
+		t.Fatal("healthcheck succeeded with nothing listening")
+	}
 	out, err := run(t, map[string]string{"SIGNET_DATABASE": db}, "clients", "show", "--json", "demo")
 	if err != nil || !strings.Contains(out, "http://127.0.0.1:1/demo/callback") {
 		t.Fatalf("demo client: %s %v", out, err)

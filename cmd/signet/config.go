@@ -33,12 +33,15 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // Config is Signet's whole configuration: a YAML file, overridden by
 // SIGNET_* environment variables, overridden by flags.
 type Config struct {
-	Issuer   string           `yaml:"issuer"`
-	Listen   string           `yaml:"listen"`
-	Database string           `yaml:"database"`
-	Secret   string           `yaml:"secret"`
-	Chains   []int64          `yaml:"chains"`
-	RPC      map[int64]string `yaml:"rpc"`
+	Issuer   string `yaml:"issuer"`
+	Listen   string `yaml:"listen"`
+	Database string `yaml:"database"`
+	Secret   string `yaml:"secret"`
+	// SecretFile names a file holding the secret (a Docker or Kubernetes
+	// secret); used when Secret is empty.
+	SecretFile string           `yaml:"secret_file"`
+	Chains     []int64          `yaml:"chains"`
+	RPC        map[int64]string `yaml:"rpc"`
 	// RPCTimeout bounds each contract-wallet check.
 	RPCTimeout Duration      `yaml:"rpc_timeout"`
 	Tokens     TokenConfig   `yaml:"tokens"`
@@ -168,6 +171,7 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 	str("SIGNET_LISTEN", &c.Listen)
 	str("SIGNET_DATABASE", &c.Database)
 	str("SIGNET_SECRET", &c.Secret)
+	str("SIGNET_SECRET_FILE", &c.SecretFile)
 	str("SIGNET_LOG_LEVEL", &c.Log.Level)
 	str("SIGNET_LOG_FORMAT", &c.Log.Format)
 	str("SIGNET_METRICS_LISTEN", &c.Metrics.Listen)
@@ -253,6 +257,23 @@ func parseChains(v string) ([]int64, error) {
 		out = append(out, id)
 	}
 	return out, nil
+}
+
+// loadSecretFile reads the secret from SecretFile when no secret is given
+// directly; surrounding white space (a trailing newline) is not part of it.
+func (c *Config) loadSecretFile() []string {
+	if c.Secret != "" || c.SecretFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.SecretFile)
+	if err != nil {
+		return []string{fmt.Sprintf("secret_file %s cannot be read: %v", c.SecretFile, errors.Unwrap(err))}
+	}
+	c.Secret = strings.TrimSpace(string(b))
+	if c.Secret == "" {
+		return []string{fmt.Sprintf("secret_file %s is empty: put 32+ random characters in it, e.g. `openssl rand -base64 48 > %s`", c.SecretFile, c.SecretFile)}
+	}
+	return nil
 }
 
 // applyDev fills in dev-mode defaults for what the operator left unset.

@@ -167,3 +167,32 @@ func TestLogsNeverCarryAParameterWhole(t *testing.T) {
 		t.Fatalf("the cut is not marked: %.400s", buf.String())
 	}
 }
+
+// TestSecretFile: the secret may come from a file (a Docker secret), with
+// its trailing newline; a missing or empty file is a listed problem.
+func TestSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte(strings.Repeat("s", 48)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Getenv: func(k string) string {
+		return map[string]string{"SIGNET_SECRET_FILE": file, "SIGNET_ISSUER": "https://id.example", "SIGNET_DATABASE": "sqlite:x.db"}[k]
+	}}
+	cfg, problems := m.loadConfig(&commonFlags{})
+	if len(problems) != 0 || cfg.Secret != strings.Repeat("s", 48) || cfg.Validate() != nil {
+		t.Fatalf("secret %q, problems %v, %v", cfg.Secret, problems, cfg.Validate())
+	}
+	for name, content := range map[string]*string{"empty": ptr(""), "missing": nil} {
+		path := filepath.Join(dir, name)
+		if content != nil {
+			_ = os.WriteFile(path, []byte(*content), 0o600)
+		}
+		m := &Main{Getenv: func(k string) string { return map[string]string{"SIGNET_SECRET_FILE": path}[k] }}
+		if _, problems := m.loadConfig(&commonFlags{}); len(problems) != 1 || !strings.Contains(problems[0], "secret_file") {
+			t.Errorf("%s secret file: problems %v", name, problems)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

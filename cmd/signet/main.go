@@ -46,6 +46,7 @@ Commands:
   clients add|list|show|update|remove|rotate-secret
                         manage registered applications
   keys list|rotate      list or rotate the token-signing keys
+  healthcheck           exit 0 when the local server is ready (for container health checks)
   version               print the version
 
 Every command accepts --config FILE and --database DSN (or SIGNET_DATABASE).
@@ -68,6 +69,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.clients(ctx, args[1:])
 	case "keys":
 		return m.keys(ctx, args[1:])
+	case "healthcheck":
+		return m.healthcheck(ctx, args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintln(m.Stdout, "signet", version)
 		return nil
@@ -134,6 +137,7 @@ func (m *Main) loadConfig(c *commonFlags) (Config, []string) {
 		cfg.Dev = true
 	}
 	cfg.applyDev()
+	problems = append(problems, cfg.loadSecretFile()...)
 	return cfg, problems
 }
 

@@ -303,7 +303,7 @@ func resolveSecret(cfg Config, log *slog.Logger, create bool) (string, error) {
 		return string(b), nil
 	}
 	if !cfg.Dev || !create {
-		return "", errors.New("no secret configured: set SIGNET_SECRET (or secret: in the config file)")
+		return "", errors.New("no secret configured: set SIGNET_SECRET or SIGNET_SECRET_FILE (or secret: or secret_file: in the config file)")
 	}
 	raw := make([]byte, 36)
 	if _, err := rand.Read(raw); err != nil {

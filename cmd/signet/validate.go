@@ -56,7 +56,7 @@ func (c *Config) serverProblems() []string {
 		p = append(p, "secret must be at least 32 characters")
 	}
 	if c.Secret == "" && !c.Dev {
-		p = append(p, "secret is required (SIGNET_SECRET or secret:): it encrypts the signing keys at rest; use 32+ random characters, e.g. `openssl rand -base64 48`")
+		p = append(p, "secret is required (SIGNET_SECRET, SIGNET_SECRET_FILE, or secret: or secret_file: in the config file): it encrypts the signing keys at rest; use 32+ random characters, e.g. `openssl rand -base64 48`")
 	}
 	return p
 }
