@@ -136,6 +136,9 @@ func (r *Registry) uriProblem(raw string, public bool) string {
 	if u.User != nil {
 		return "has user info"
 	}
+	if strings.Contains(raw, "*") {
+		return "has a wildcard; register each redirect URI exactly (RFC 6749 §3.1.2.3 compares them as strings)"
+	}
 	switch u.Scheme {
 	case "https":
 		if u.Hostname() == "" {

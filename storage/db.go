@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -279,6 +280,11 @@ func dialectorFor(dsn string) (gorm.Dialector, string, error) {
 // The files hold login history. SQLite gives the -wal and -shm files it
 // creates the database file's permissions, so they are private too.
 func makePrivate(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("the directory %s does not exist: create it first, or fix the path", dir)
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return err

@@ -4,16 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/signet-id/signet/clients"
-	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -26,6 +26,12 @@ func (m *Main) openStore(ctx context.Context, c *commonFlags) (*storage.DB, Conf
 	}
 	if len(problems) > 0 {
 		return nil, cfg, &ConfigError{Problems: problems}
+	}
+	if path, ok := strings.CutPrefix(cfg.Database, "sqlite:"); ok && !c.create {
+		// A typo would otherwise create a new, empty database and act on it.
+		if _, err := os.Stat(strings.TrimPrefix(path, "//")); errors.Is(err, fs.ErrNotExist) {
+			return nil, cfg, fmt.Errorf("database file %s does not exist: check --database (or SIGNET_DATABASE), start `signet serve` once to create it, or pass --create", path)
+		}
 	}
 	db, err := storage.Open(ctx, cfg.Database)
 	return db, cfg, err
@@ -121,191 +127,6 @@ func (m *Main) showClient(cl *clients.Client, asJSON bool) error {
 	return nil
 }
 
-const clientsUsage = `Usage: signet clients <add|list|show|update|remove|rotate-secret> [flags]`
-
-// clients runs `signet clients …`.
-func (m *Main) clients(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(m.Stderr, clientsUsage)
-		return errors.New("a clients subcommand is required")
-	}
-	sub, args := args[0], args[1:]
-	var c commonFlags
-	fs := m.newFlagSet("clients "+sub, &c, false)
-	var (
-		p                                  clients.Params
-		redirects, postLogout, scopes      stringList
-		signers, addRedirects, rmRedirects stringList
-		addSigners, rmSigners              stringList
-		name, license                      string
-		accessTTL, idTTL, refreshTTL       time.Duration
-		chainID                            int64
-		headless                           bool
-	)
-	switch sub {
-	case "add", "update":
-		fs.StringVar(&name, "name", "", "display name shown on the login page")
-		fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable; on update: replaces the list)")
-		fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
-		fs.Var(&scopes, "scope", "allowed scope (repeatable; default: all)")
-		fs.DurationVar(&accessTTL, "access-token-ttl", 0, "access token lifetime override (max 336h)")
-		fs.DurationVar(&idTTL, "id-token-ttl", 0, "ID token lifetime override (max 336h)")
-		fs.DurationVar(&refreshTTL, "refresh-token-ttl", 0, "refresh token lifetime override (max 336h)")
-		if sub == "add" {
-			fs.StringVar(&p.ID, "id", "", "fixed client ID (default: random)")
-			fs.BoolVar(&p.Public, "public", false, "public client: no secret, PKCE required")
-			fs.StringVar(&license, "license", "", "developer-license contract address; becomes the client ID")
-			fs.Int64Var(&chainID, "chain-id", 0, "chain of the developer license")
-			fs.Var(&signers, "signer", "address allowed to sign for a license client (repeatable)")
-			fs.BoolVar(&p.NoHeadless, "no-headless", false, "refuse the headless sign-in APIs for this client (browser sign-in only)")
-			fs.StringVar(&p.Profile, "profile", "", "serve the client at <issuer>/compat/<client_id> in a wire profile: "+strings.Join(clients.ProfileNames(), ", "))
-		} else {
-			fs.BoolVar(&headless, "headless", true, "allow (true) or refuse (false) the headless sign-in APIs")
-			fs.Var(&addRedirects, "add-redirect-uri", "add a redirect URI (repeatable)")
-			fs.Var(&rmRedirects, "remove-redirect-uri", "remove a redirect URI (repeatable)")
-			fs.Var(&addSigners, "add-signer", "add a signer address (repeatable)")
-			fs.Var(&rmSigners, "remove-signer", "remove a signer address (repeatable)")
-		}
-	case "list", "show", "remove", "rotate-secret":
-	default:
-		fmt.Fprintln(m.Stderr, clientsUsage)
-		return fmt.Errorf("unknown clients subcommand %q", sub)
-	}
-	needID := sub == "show" || sub == "remove" || sub == "rotate-secret" || sub == "update"
-	var id string
-	// The client ID may come before or after the flags.
-	if needID && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if needID && id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if needID && id == "" {
-		return fmt.Errorf("usage: signet clients %s CLIENT_ID [flags]", sub)
-	} else if fs.NArg() != 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	db, _, err := m.openStore(ctx, &c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	reg := clients.NewRegistry(db, clients.WithLogger(auditLogger(m.Stderr)))
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
-	switch sub {
-	case "add":
-		p.Name, p.RedirectURIs, p.PostLogoutRedirectURIs, p.Scopes = name, redirects, postLogout, scopes
-		p.AccessTokenTTL, p.IDTokenTTL, p.RefreshTokenTTL = accessTTL, idTTL, refreshTTL
-		p.License, p.ChainID, p.Signers = license, chainID, signers
-		cl, secret, err := reg.Add(ctx, p)
-		if err != nil {
-			return err
-		}
-		if c.json {
-			return printJSON(m.Stdout, toClientJSON(cl, secret))
-		}
-		printClient(m.Stdout, cl, secret)
-		return nil
-	case "list":
-		list, err := reg.List(ctx)
-		if err != nil {
-			return err
-		}
-		if c.json {
-			out := make([]clientJSON, len(list))
-			for i, cl := range list {
-				out[i] = toClientJSON(cl, "")
-			}
-			return printJSON(m.Stdout, out)
-		}
-		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tREDIRECT URIS")
-		for _, cl := range list {
-			kind := "confidential"
-			if cl.Public {
-				kind = "public"
-			}
-			if cl.IsLicense() {
-				kind += "+license"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cl.ID, cl.Name, kind, strings.Join(cl.RedirectURIs, " "))
-		}
-		return tw.Flush()
-	case "show":
-		cl, err := reg.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		return m.showClient(cl, c.json)
-	case "update":
-		var ch clients.Changes
-		if set["name"] {
-			ch.Name = &name
-		}
-		if set["redirect-uri"] {
-			v := []string(redirects)
-			ch.RedirectURIs = &v
-		}
-		if set["post-logout-redirect-uri"] {
-			v := []string(postLogout)
-			ch.PostLogoutRedirectURIs = &v
-		}
-		if set["scope"] {
-			v := []string(scopes)
-			ch.Scopes = &v
-		}
-		if set["access-token-ttl"] {
-			ch.AccessTokenTTL = &accessTTL
-		}
-		if set["id-token-ttl"] {
-			ch.IDTokenTTL = &idTTL
-		}
-		if set["refresh-token-ttl"] {
-			ch.RefreshTokenTTL = &refreshTTL
-		}
-		if set["headless"] {
-			ch.Headless = &headless
-		}
-		ch.AddRedirectURIs, ch.RemoveRedirectURIs = addRedirects, rmRedirects
-		ch.AddSigners, ch.RemoveSigners = addSigners, rmSigners
-		cl, err := reg.Update(ctx, id, ch)
-		if err != nil {
-			return err
-		}
-		return m.showClient(cl, c.json)
-	case "remove":
-		if err := reg.Remove(ctx, id); err != nil {
-			return err
-		}
-		if c.json {
-			return printJSON(m.Stdout, map[string]any{"client_id": clients.NormalizeID(id), "removed": true})
-		}
-		fmt.Fprintf(m.Stdout, "removed client %s; its tokens are revoked\n", clients.NormalizeID(id))
-		return nil
-	case "rotate-secret":
-		secret, err := reg.RotateSecret(ctx, id)
-		if err != nil {
-			return err
-		}
-		if c.json {
-			return printJSON(m.Stdout, map[string]string{"client_id": clients.NormalizeID(id), "client_secret": secret})
-		}
-		fmt.Fprintf(m.Stdout, "client_id:      %s\nclient_secret:  %s  (shown once: store it now; the old secret no longer works)\n", clients.NormalizeID(id), secret)
-		return nil
-	}
-	return nil
-}
-
-// auditLogger records the admin commands' changes (clients, keys) as
-// events on w, as serve's log does.
-func auditLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: shortenAttr}))
-}
-
 // keyJSON is a signing key as `keys list` prints it.
 type keyJSON struct {
 	KID       string `json:"kid"`
@@ -317,85 +138,8 @@ type keyJSON struct {
 	DropAt    string `json:"unpublish_at,omitempty"`
 }
 
-// keys runs `signet keys list|rotate`.
-func (m *Main) keys(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
-		return errors.New("usage: signet keys <list|rotate> [flags]")
-	}
-	sub, args := args[0], args[1:]
-	var c commonFlags
-	fs := m.newFlagSet("keys "+sub, &c, false)
-	var delay time.Duration
-	if sub == "rotate" {
-		fs.DurationVar(&delay, "delay", 0, "publish the new key this long before it starts signing")
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	db, cfg, err := m.openStore(ctx, &c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var sealer *keyring.Sealer
-	if sub == "rotate" {
-		secret, err := resolveSecret(cfg, log, false)
-		if err != nil {
-			return err
-		}
-		if sealer, err = keyring.NewSealer(secret); err != nil {
-			return err
-		}
-	}
-	ring := keyring.New(db, sealer, time.Now, time.Second)
-	ring.Log = auditLogger(m.Stderr)
-	if sub == "rotate" {
-		reg := clients.NewRegistry(db)
-		keep, err := keyring.Retention(ctx, reg, time.Duration(cfg.Tokens.AccessTTL), time.Duration(cfg.Tokens.IDTTL))
-		if err != nil {
-			return err
-		}
-		k, err := ring.Rotate(ctx, delay, keep)
-		if err != nil {
-			return explainSecret(err)
-		}
-		if c.json {
-			return printJSON(m.Stdout, map[string]string{"kid": k.ID, "active_at": k.ActiveAt.Format(time.RFC3339)})
-		}
-		fmt.Fprintf(m.Stdout, "new signing key %s, signing from %s; older keys stay published for %s\n", k.ID, k.ActiveAt.Format(time.RFC3339), keep)
-		return nil
-	}
-	list, err := ring.List(ctx)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	out := make([]keyJSON, len(list))
-	current := false
-	for i, k := range list {
-		status := "retired"
-		switch {
-		case k.ActiveAt.After(now):
-			status = "next"
-		case !current:
-			status, current = "current", true
-		}
-		out[i] = keyJSON{KID: k.ID, Algorithm: k.Algorithm, Status: status, CreatedAt: k.CreatedAt.Format(time.RFC3339), ActiveAt: k.ActiveAt.Format(time.RFC3339)}
-		if !k.RetiredAt.IsZero() {
-			out[i].RetiredAt = k.RetiredAt.Format(time.RFC3339)
-		}
-		if !k.DropAt.IsZero() {
-			out[i].DropAt = k.DropAt.Format(time.RFC3339)
-		}
-	}
-	if c.json {
-		return printJSON(m.Stdout, out)
-	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KID\tSTATUS\tACTIVE FROM\tUNPUBLISH AT")
-	for _, k := range out {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.KID, k.Status, k.ActiveAt, k.DropAt)
-	}
-	return tw.Flush()
+// auditLogger records the admin commands' changes (clients, keys) as
+// events on w, as serve's log does.
+func auditLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: shortenAttr}))
 }

@@ -39,7 +39,7 @@ func BenchmarkServeMemory(b *testing.B) {
 		"SIGNET_RATE_LIMIT_PER_ADDRESS": "0",
 		"SIGNET_LOG_LEVEL":              "warn",
 	}
-	out, err := run(b, env, "clients", "add", "--json", "--public", "--name", "Bench", "--redirect-uri", "https://bench.example/cb")
+	out, err := run(b, env, "clients", "add", "--create", "--json", "--public", "--name", "Bench", "--redirect-uri", "https://bench.example/cb")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -28,7 +29,12 @@ func TestClientsCommands(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "signet.db")
 	env := map[string]string{"SIGNET_DATABASE": db}
 
-	out, err := run(t, env, "clients", "add", "--json", "--name", "Shop", "--redirect-uri", "https://shop.example/cb", "--redirect-uri", "https://shop.example/cb2", "--scope", "openid", "--scope", "profile", "--access-token-ttl", "10m")
+	// A database file that does not exist is refused, unless asked for.
+	_, err := run(t, env, "clients", "list")
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || exitCode(err) != exitError {
+		t.Fatalf("missing database: %v", err)
+	}
+	out, err := run(t, env, "clients", "add", "--create", "--json", "--name", "Shop", "--redirect-uri", "https://shop.example/cb", "--redirect-uri", "https://shop.example/cb2", "--scope", "openid", "--scope", "profile", "--access-token-ttl", "10m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +125,7 @@ func TestClientsCommands(t *testing.T) {
 func TestKeysCommands(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"SIGNET_DATABASE": "sqlite:" + filepath.Join(dir, "signet.db"), "SIGNET_SECRET": strings.Repeat("k", 40)}
-	if _, err := run(t, env, "keys", "rotate"); err != nil {
+	if _, err := run(t, env, "keys", "rotate", "--create"); err != nil {
 		t.Fatal(err)
 	}
 	out, err := run(t, env, "keys", "rotate", "--json")
@@ -132,8 +138,10 @@ func TestKeysCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []map[string]string
-	if err := json.Unmarshal([]byte(out), &keys); err != nil || len(keys) != 2 {
+	var listed struct{ Keys []map[string]string }
+	err = json.Unmarshal([]byte(out), &listed)
+	keys := listed.Keys
+	if err != nil || len(keys) != 2 {
 		t.Fatalf("keys list: %s %v", out, err)
 	}
 	if keys[0]["kid"] != rotated["kid"] || keys[0]["status"] != "current" || keys[1]["status"] != "retired" || keys[1]["unpublish_at"] == "" {
@@ -280,5 +288,75 @@ func TestServeMetricsListener(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "signet_http_requests_total") {
 		t.Fatalf("/metrics on metrics.listen: %d %.200s", resp.StatusCode, body)
+	}
+}
+
+// TestCLIPapercuts: what a newcomer meets at the command line: help that
+// exits 0, exit codes that say what went wrong, JSON errors under --json,
+// one JSON object per command, clear words for a bad path or a wildcard,
+// a warning for a license on a chain the server does not allow, completion
+// scripts and a version with its commit.
+func TestCLIPapercuts(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "signet.db")
+	env := map[string]string{"SIGNET_DATABASE": db}
+	for _, args := range [][]string{{"clients", "-h"}, {"clients", "help"}, {"keys", "--help"}, {"help"}} {
+		var out, errOut bytes.Buffer
+		err := (&Main{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}).Run(context.Background(), args)
+		if exitCode(err) != exitOK || !strings.Contains(out.String(), "Usage: signet") {
+			t.Errorf("%v: exit %d, out %q", args, exitCode(err), out.String())
+		}
+	}
+	if _, err := run(t, env, "clients", "frobnicate"); exitCode(err) != exitUsage {
+		t.Errorf("unknown subcommand: exit %d (%v), want %d", exitCode(err), err, exitUsage)
+	}
+	if _, err := run(t, env, "clients", "add", "--nope"); exitCode(err) != exitUsage {
+		t.Errorf("unknown flag: exit %d (%v), want %d", exitCode(err), err, exitUsage)
+	}
+	if _, err := run(t, env, "clients", "add", "--create", "--name", "A", "--redirect-uri", "https://a.example/cb"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, env, "clients", "show", "nobody"); exitCode(err) != exitNotFound {
+		t.Errorf("unknown client: exit %d (%v), want %d", exitCode(err), err, exitNotFound)
+	}
+
+	// --json: errors are one JSON object too.
+	_, err := run(t, env, "clients", "add", "--json", "--name", "W", "--redirect-uri", "https://*.example/cb")
+	var buf bytes.Buffer
+	printError(&buf, err)
+	var je map[string]any
+	if json.Unmarshal(buf.Bytes(), &je) != nil || je["error"] != "invalid client" || !strings.Contains(fmt.Sprint(je["problems"]), "wildcard") || je["exit_code"] != float64(exitError) {
+		t.Errorf("--json error: %s", buf.String())
+	}
+	out, err := run(t, env, "clients", "list", "--json")
+	var listed map[string][]map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &listed) != nil || len(listed["clients"]) != 1 {
+		t.Errorf("list --json is not one object with the clients: %q %v", out, err)
+	}
+
+	// A bad SQLite path says what is wrong.
+	_, err = run(t, map[string]string{"SIGNET_DATABASE": "sqlite:/nonexistent/dir/x.db"}, "clients", "list", "--create")
+	if err == nil || !strings.Contains(err.Error(), "directory /nonexistent/dir does not exist") {
+		t.Errorf("a path in a missing directory: %v", err)
+	}
+
+	// A license on a chain the server does not allow is registered, with a warning.
+	var errOut bytes.Buffer
+	m := &Main{Stdout: io.Discard, Stderr: &errOut, Getenv: func(k string) string { return map[string]string{"SIGNET_DATABASE": db, "SIGNET_CHAINS": "1"}[k] }}
+	if err := m.Run(context.Background(), []string{"clients", "add", "--name", "L", "--license", "0x00000000000000000000000000000000000000d1", "--chain-id", "137", "--redirect-uri", "https://l.example/cb"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "warning: the license's chain 137 is not among the server's chains") {
+		t.Errorf("no warning for a license on chain 137: %q", errOut.String())
+	}
+
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		if out, err := run(t, nil, "completion", shell); err != nil || !strings.Contains(out, "signet") || !strings.Contains(out, "rotate-secret") {
+			t.Errorf("completion %s: %v %q", shell, err, out)
+		}
+	}
+	out, err = run(t, nil, "version", "--json")
+	var v map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v["version"] == "" || v["go"] == "" {
+		t.Errorf("version --json: %q %v", out, err)
 	}
 }

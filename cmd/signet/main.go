@@ -13,19 +13,13 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ()}
-	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "signet:", err)
-		}
-		os.Exit(2)
-	}
+	err := m.Run(ctx, os.Args[1:])
+	printError(os.Stderr, err)
+	os.Exit(exitCode(err))
 }
 
 // Main is the program with its environment injected, so tests run it whole.
@@ -47,10 +41,13 @@ Commands:
                         manage registered applications
   keys list|rotate      list or rotate the token-signing keys
   healthcheck           exit 0 when the local server is ready (for container health checks)
-  version               print the version
+  completion bash|zsh|fish
+                        print a shell completion script
+  version               print the version and the commit it was built from
 
 Every command accepts --config FILE and --database DSN (or SIGNET_DATABASE).
-Run "signet <command> -h" for its flags.
+Run "signet <command> -h" for its flags. Exit codes: 0 done, 1 failed,
+2 a wrong command line, 3 the client or key named does not exist.
 `
 
 // Run dispatches one command line.
@@ -60,7 +57,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, usage)
-		return errors.New("a command is required")
+		return usagef("a command is required")
 	}
 	switch args[0] {
 	case "serve":
@@ -71,15 +68,16 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.keys(ctx, args[1:])
 	case "healthcheck":
 		return m.healthcheck(ctx, args[1:])
+	case "completion":
+		return m.completion(args[1:])
 	case "version", "--version", "-v":
-		fmt.Fprintln(m.Stdout, "signet", version)
-		return nil
+		return m.version(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
 	}
 	fmt.Fprint(m.Stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return usagef("unknown command %q", args[0])
 }
 
 // commonFlags are the flags every command shares.
@@ -90,6 +88,7 @@ type commonFlags struct {
 	listen   string
 	dev      bool
 	json     bool
+	create   bool
 }
 
 func (m *Main) newFlagSet(name string, c *commonFlags, serve bool) *flag.FlagSet {
@@ -102,7 +101,8 @@ func (m *Main) newFlagSet(name string, c *commonFlags, serve bool) *flag.FlagSet
 		fs.StringVar(&c.issuer, "issuer", "", "issuer URL (env SIGNET_ISSUER)")
 		fs.StringVar(&c.listen, "listen", "", "listen address, e.g. :8080 (env SIGNET_LISTEN)")
 	} else {
-		fs.BoolVar(&c.json, "json", false, "print JSON")
+		fs.BoolVar(&c.json, "json", false, "print one JSON object (errors too)")
+		fs.BoolVar(&c.create, "create", false, "create the SQLite database file if it does not exist (serve creates it on first start)")
 	}
 	return fs
 }

@@ -151,7 +151,7 @@ func TestRestartAfterKill(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		envMap[k] = v
 	}
-	out, err := run(t, envMap, "clients", "add", "--json", "--name", "Agent", "--redirect-uri", "http://127.0.0.1:9/cb")
+	out, err := run(t, envMap, "clients", "add", "--create", "--json", "--name", "Agent", "--redirect-uri", "http://127.0.0.1:9/cb")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestWrongSecretIsRefused(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "signet.db")
 	right := map[string]string{"SIGNET_DATABASE": db, "SIGNET_SECRET": strings.Repeat("r", 40)}
 	wrong := map[string]string{"SIGNET_DATABASE": db, "SIGNET_SECRET": strings.Repeat("w", 40)}
-	if _, err := run(t, right, "keys", "rotate"); err != nil {
+	if _, err := run(t, right, "keys", "rotate", "--create"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -32,8 +32,8 @@ func TestWrongSecretIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []map[string]string
-	if err := json.Unmarshal([]byte(out), &keys); err != nil || len(keys) != 1 {
+	var listed struct{ Keys []map[string]string }
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed.Keys) != 1 {
 		t.Fatalf("keys after a refused rotation: %s %v", out, err)
 	}
 
