@@ -53,7 +53,7 @@ var errKeyNotFound = errors.New("signing key not found")
 // printError writes err for a person ("signet: …" and the problems one per
 // line) or, for --json, as {"error": …, "problems": […]}.
 func printError(w io.Writer, err error) {
-	if errors.Is(err, flag.ErrHelp) {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return
 	}
 	var je *jsonErrors
