@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/siwe"
 )
 
 // run executes one command line against the given environment.
@@ -358,5 +361,42 @@ func TestCLIPapercuts(t *testing.T) {
 	var v map[string]any
 	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v["version"] == "" || v["go"] == "" {
 		t.Errorf("version --json: %q %v", out, err)
+	}
+}
+
+// TestSignAndQuiet: the helpers the README's shell examples use.
+func TestSignAndQuiet(t *testing.T) {
+	const key = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+	addr, err := run(t, nil, "sign", "--key", key, "--address")
+	if err != nil || strings.TrimSpace(addr) != "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23" {
+		t.Fatalf("address: %q %v", addr, err)
+	}
+	var out bytes.Buffer
+	m := &Main{Stdin: strings.NewReader("hello\n"), Stdout: &out, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	if err := m.Run(context.Background(), []string{"sign", "--key", key}); err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := hexutil.Decode(strings.TrimSpace(out.String()))
+	sig[64] -= 27
+	pub, err := crypto.SigToPub(siwe.TextHash([]byte("hello")).Bytes(), sig)
+	if err != nil || crypto.PubkeyToAddress(*pub).Hex() != strings.TrimSpace(addr) {
+		t.Fatalf("the signature does not recover the key's address: %v", err)
+	}
+	if _, err := run(t, nil, "sign", "--key", "nothex"); exitCode(err) != exitUsage {
+		t.Fatalf("a bad key: %v", err)
+	}
+	db := "sqlite:" + filepath.Join(t.TempDir(), "signet.db")
+	id, err := run(t, map[string]string{"SIGNET_DATABASE": db}, "clients", "add", "--create", "--quiet", "--public", "--name", "Q", "--redirect-uri", "https://q.example/cb")
+	if err != nil || strings.ContainsAny(strings.TrimSpace(id), " \n") || len(strings.TrimSpace(id)) != 20 {
+		t.Fatalf("--quiet public: %q %v", id, err)
+	}
+	both, err := run(t, map[string]string{"SIGNET_DATABASE": db}, "clients", "add", "--quiet", "--name", "Q2", "--redirect-uri", "https://q.example/cb")
+	if f := strings.Fields(both); err != nil || len(f) != 2 || len(f[1]) < 40 {
+		t.Fatalf("--quiet confidential: %q %v", both, err)
+	}
+	var b bytes.Buffer
+	printError(&b, nil)
+	if b.Len() != 0 {
+		t.Fatalf("printError(nil) wrote %q", b.String())
 	}
 }

@@ -37,6 +37,7 @@ type clientFlags struct {
 	accessTTL, idTTL, refreshTTL           time.Duration
 	chainID                                int64
 	headless                               bool
+	quiet                                  bool
 }
 
 // clients runs `signet clients …`.
@@ -86,6 +87,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, add bool) {
 		fs.Int64Var(&f.chainID, "chain-id", 0, "chain of the developer license")
 		fs.Var(&f.signers, "signer", "address allowed to sign for a license client (repeatable)")
 		fs.BoolVar(&f.p.NoHeadless, "no-headless", false, "refuse the headless sign-in APIs for this client (browser sign-in only)")
+		fs.BoolVar(&f.quiet, "quiet", false, "print only the client ID (and, for a confidential client, its secret after a space)")
 		fs.StringVar(&f.p.Profile, "profile", "", "serve the client at <issuer>/compat/<client_id> in a wire profile: "+strings.Join(clients.ProfileNames(), ", "))
 		return
 	}
@@ -169,8 +171,12 @@ func (m *Main) clientsAdd(ctx context.Context, reg *clients.Registry, cfg Config
 		fmt.Fprintf(m.Stderr, "warning: the license's chain %d is not among the server's chains %v (chains: or SIGNET_CHAINS); its sign-ins fail until it is\n",
 			cl.LicenseChainID, cfg.Chains)
 	}
-	if f.json {
+	switch {
+	case f.json:
 		return printJSON(m.Stdout, toClientJSON(cl, secret))
+	case f.quiet:
+		fmt.Fprintln(m.Stdout, strings.TrimSpace(cl.ID+" "+secret))
+		return nil
 	}
 	printClient(m.Stdout, cl, secret)
 	return nil

@@ -7,7 +7,7 @@ import (
 
 // commandWords are the words each command takes, for completion.
 var commandWords = map[string][]string{
-	"":            {"serve", "clients", "keys", "healthcheck", "completion", "version", "help"},
+	"":            {"serve", "clients", "keys", "healthcheck", "sign", "completion", "version", "help"},
 	"clients":     {"add", "list", "show", "update", "remove", "rotate-secret"},
 	"keys":        {"list", "rotate"},
 	"completion":  {"bash", "zsh", "fish"},

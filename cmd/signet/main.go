@@ -24,6 +24,7 @@ func main() {
 
 // Main is the program with its environment injected, so tests run it whole.
 type Main struct {
+	Stdin   io.Reader // nil: os.Stdin
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Getenv  func(string) string
@@ -41,6 +42,7 @@ Commands:
                         manage registered applications
   keys list|rotate      list or rotate the token-signing keys
   healthcheck           exit 0 when the local server is ready (for container health checks)
+  sign --key 0x… < msg  sign a message as a wallet's personal_sign does (to try the headless APIs)
   completion bash|zsh|fish
                         print a shell completion script
   version               print the version and the commit it was built from
@@ -68,6 +70,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.keys(ctx, args[1:])
 	case "healthcheck":
 		return m.healthcheck(ctx, args[1:])
+	case "sign":
+		return m.sign(args[1:])
 	case "completion":
 		return m.completion(args[1:])
 	case "version", "--version", "-v":
