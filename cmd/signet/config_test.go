@@ -196,3 +196,29 @@ func TestSecretFile(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestREADMEConfigExample: the README's configuration file loads and
+// validates as written, once a secret is given.
+func TestREADMEConfigExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n")
+	example, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("the README has no yaml block")
+	}
+	file := filepath.Join(t.TempDir(), "signet.yaml")
+	_ = os.WriteFile(file, []byte(example+"secret: "+strings.Repeat("s", 32)+"\n"), 0o600)
+	c := defaultConfig()
+	if err := c.loadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the README's example does not validate: %v", err)
+	}
+	if c.Issuer != "https://id.example.com" || len(c.Chains) != 2 {
+		t.Fatalf("the example loaded as %+v", c)
+	}
+}
