@@ -2,6 +2,7 @@ package newcomer
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,17 @@ func TestBlocks(t *testing.T) {
 	}
 	if got[1].Lang != "go" || got[1].Kind != "" || got[1].Code != "package main\n" {
 		t.Fatalf("indented block = %+v", got[1])
+	}
+}
+
+// TestREADMEStaysShort: the README is what a newcomer needs; references
+// and measurements belong in docs/.
+func TestREADMEStaysShort(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(readme), "\n"); n > 450 {
+		t.Errorf("README.md has %d lines; move reference material to docs/ (limit 450)", n)
 	}
 }
