@@ -96,6 +96,11 @@ type Params struct {
 	// Profile is a wire profile (see Profiles); its access-token lifetime
 	// is the default when AccessTokenTTL is zero.
 	Profile string
+	// AgentRegistries are "eip155:<chain>:<address>" ERC-8004 registries
+	// whose agents may sign in.
+	AgentRegistries []string
+	// AgentOffline accepts agents whose registry's chain cannot be read.
+	AgentOffline bool
 }
 
 // Add validates p and registers the client, returning it with its secret,
@@ -113,12 +118,14 @@ func (r *Registry) Add(ctx context.Context, p Params) (*Client, string, error) {
 		RefreshTokenTTL:        p.RefreshTokenTTL,
 		NoHeadless:             p.NoHeadless,
 		Profile:                p.Profile,
+		AgentOffline:           p.AgentOffline,
 	}
 	if c.AccessTokenTTL == 0 {
 		c.AccessTokenTTL = Profiles[p.Profile]
 	}
 	checkIdentity(&probs, c, p)
 	c.Signers = checkAddresses(&probs, "signer", p.Signers)
+	c.AgentRegistries = checkAgentRegistries(&probs, p.AgentRegistries)
 	r.checkSettings(&probs, c)
 	if err := probs.err(); err != nil {
 		return nil, "", err
@@ -243,6 +250,10 @@ type Changes struct {
 	RefreshTokenTTL *time.Duration
 	// Headless allows (true) or refuses (false) the headless sign-in APIs.
 	Headless *bool
+	// AgentRegistries replaces the ERC-8004 registries whose agents may sign in.
+	AgentRegistries *[]string
+	// AgentOffline accepts (true) or refuses (false) agents verified offline.
+	AgentOffline *bool
 }
 
 // Update applies ch to a client and stores the result if it passes the rules
@@ -286,6 +297,12 @@ func (r *Registry) Update(ctx context.Context, id string, ch Changes) (*Client, 
 	}
 	if ch.Headless != nil {
 		c.NoHeadless = !*ch.Headless
+	}
+	if ch.AgentRegistries != nil {
+		c.AgentRegistries = checkAgentRegistries(&probs, *ch.AgentRegistries)
+	}
+	if ch.AgentOffline != nil {
+		c.AgentOffline = *ch.AgentOffline
 	}
 	r.checkSettings(&probs, c)
 	if err := probs.err(); err != nil {
