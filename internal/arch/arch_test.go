@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	// Domain packages: rules and the small interfaces they need.
 	"web":     {},
 	"siwe":    {"internal/random"},
-	"clients": {"internal/random"},
+	"clients": {"siwe", "internal/random"},
 	"storage": {"siwe", "clients"},
 
 	// Plumbing shared by the surfaces.
@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"internal/binding": {},
 	"internal/httpapi": {"siwe", "web", "internal/metrics", "internal/random"},
 	"internal/chain":   {"siwe"},
+	"internal/agents":  {"siwe", "clients", "internal/chain"},
 	"internal/keyring": {"storage", "clients"},
 
 	// The sign-in core and the surfaces over it.
