@@ -46,7 +46,16 @@ type Config struct {
 	Limits     LimitConfig   `yaml:"rate_limits"`
 	Log        LogConfig     `yaml:"log"`
 	Metrics    MetricsConfig `yaml:"metrics"`
+	Agents     AgentConfig   `yaml:"agents"`
 	Dev        bool          `yaml:"dev"`
+}
+
+// AgentConfig sets how agent sign-ins (SIWA) read agents' registration files.
+type AgentConfig struct {
+	// AllowPrivateFiles lets registration files be fetched from loopback,
+	// private and link-local addresses, which are refused otherwise: an
+	// agent chooses the URL, and must not reach the operator's network.
+	AllowPrivateFiles bool `yaml:"allow_private_files"`
 }
 
 // MetricsConfig says where /metrics is served.
@@ -197,7 +206,23 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 		}
 		c.Dev = c.Dev || b
 	}
+	problems = append(problems, c.loadAgentEnv(getenv)...)
 	return append(problems, c.loadRPCEnv(environ)...)
+}
+
+// loadAgentEnv applies SIGNET_AGENTS_ALLOW_PRIVATE_FILES.
+func (c *Config) loadAgentEnv(getenv func(string) string) []string {
+	const name = "SIGNET_AGENTS_ALLOW_PRIVATE_FILES"
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return []string{fmt.Sprintf("%s=%q is not a boolean", name, v)}
+	}
+	c.Agents.AllowPrivateFiles = b
+	return nil
 }
 
 // loadRPCEnv applies SIGNET_RPC_<CHAINID> variables.
