@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	siwego "github.com/spruceid/siwe-go"
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/agents"
@@ -186,10 +187,18 @@ func TestSIWAProfileRefuses(t *testing.T) {
 	resp, e = siwaCall(t, "POST", otherBase+"/api/siwa/verify", "", map[string]any{"message": msg, "signature": agent.Sign(t, msg)})
 	wantSIWAError(t, "another client's nonce", resp, e, http.StatusUnauthorized, "Invalid or consumed nonce")
 
-	// An EIP-4361 message is not a SIWA message.
-	eip4361 := strings.Replace(msg, "Agent account", "Ethereum account", 1)
-	resp, e = siwaCall(t, "POST", base+"/api/siwa/verify", "", map[string]any{"message": eip4361, "signature": agent.Sign(t, eip4361)})
+	// An EIP-4361 message, however valid, is not a SIWA message.
+	n = nonce()
+	m, err := siwego.InitMessage(mustURL(t, base).Host, agent.Address(), base+"/api/siwa/verify", n["nonce"].(string),
+		map[string]any{"chainId": 84532, "issuedAt": n["issuedAt"], "expirationTime": n["expirationTime"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, e = siwaCall(t, "POST", base+"/api/siwa/verify", "", map[string]any{"message": m.String(), "signature": agent.Sign(t, m.String())})
 	wantSIWAError(t, "EIP-4361", resp, e, http.StatusBadRequest, "Invalid SIWA message")
+	mangled := strings.Replace(msg, "Agent account", "Ethereum account", 1)
+	resp, e = siwaCall(t, "POST", base+"/api/siwa/verify", "", map[string]any{"message": mangled, "signature": agent.Sign(t, mangled)})
+	wantSIWAError(t, "a SIWA body under an EIP-4361 header", resp, e, http.StatusBadRequest, "Invalid SIWA message")
 
 	// Bearer: none, garbage, or a token of another client: 401 Unauthorized.
 	_, n2 := siwaCall(t, "POST", otherBase+"/api/siwa/nonce", "", map[string]any{"address": agent.Address()})
@@ -208,7 +217,7 @@ func TestSIWAProfileRefuses(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodOptions, base+"/api/siwa/verify", nil)
 	req.Header.Set("Origin", "https://anywhere.example")
 	req.Header.Set("Access-Control-Request-Method", "POST")
-	resp, err := apiClient.Do(req)
+	resp, err = apiClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
