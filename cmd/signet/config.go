@@ -206,8 +206,7 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 		}
 		c.Dev = c.Dev || b
 	}
-	problems = append(problems, c.loadAgentEnv(getenv)...)
-	return append(problems, c.loadRPCEnv(environ)...)
+	return append(append(problems, c.loadAgentEnv(getenv)...), c.loadRPCEnv(environ)...)
 }
 
 // loadAgentEnv applies SIGNET_AGENTS_ALLOW_PRIVATE_FILES.
