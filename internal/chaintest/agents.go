@@ -15,7 +15,9 @@ import (
 
 // AgentRegistry is TestAgentRegistry deployed on a simulated chain.
 type AgentRegistry struct {
-	Chain   *Chain
+	// Chain is the chain it is deployed on.
+	Chain *Chain
+	// Address is the registry contract.
 	Address common.Address
 }
 

@@ -24,18 +24,23 @@ import (
 // KeySet is the provider's published keys, which Bearer tokens are checked
 // against; *keyring.Ring is one.
 type KeySet interface {
+	// KeySet returns the published public keys.
 	KeySet(ctx context.Context) ([]zop.Key, error)
 }
 
 // Config is what the profile works with.
 type Config struct {
-	Core   *signin.Core
+	// Core runs the sign-ins.
+	Core *signin.Core
+	// Limits are the sign-in endpoints' rate limits.
 	Limits *httpapi.Limits
-	Keys   KeySet
+	// Keys are the keys Bearer tokens are checked against.
+	Keys KeySet
 	// Issuer is the issuer URL: the profile's base URL is under it, and its
 	// tokens name it.
 	Issuer string
-	Log    *slog.Logger
+	// Log records failures that are not the caller's; nil discards them.
+	Log *slog.Logger
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
