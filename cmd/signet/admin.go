@@ -47,10 +47,9 @@ type clientJSON struct {
 	Signers                []string `json:"signers,omitempty"`
 	Headless               bool     `json:"headless"`
 	Profile                string   `json:"profile,omitempty"`
-	AgentRegistries        []string `json:"agent_registries,omitempty"`
-	AgentOffline           bool     `json:"agent_offline,omitempty"`
-	CreatedAt              string   `json:"created_at"`
-	UpdatedAt              string   `json:"updated_at"`
+	agentJSON
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 func toClientJSON(c *clients.Client, secret string) clientJSON {
@@ -64,16 +63,11 @@ func toClientJSON(c *clients.Client, secret string) clientJSON {
 	for i, s := range c.Signers {
 		signers[i] = s.Hex()
 	}
-	var registries []string
-	for _, r := range c.AgentRegistries {
-		registries = append(registries, r.String())
-	}
 	return clientJSON{
 		ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Scopes: c.Scopes,
 		AccessTokenTTL: ttl(c.AccessTokenTTL), IDTokenTTL: ttl(c.IDTokenTTL), RefreshTokenTTL: ttl(c.RefreshTokenTTL),
-		LicenseChainID: c.LicenseChainID, Signers: signers, Headless: !c.NoHeadless, Profile: c.Profile,
-		AgentRegistries: registries, AgentOffline: c.AgentOffline,
+		LicenseChainID: c.LicenseChainID, Signers: signers, Headless: !c.NoHeadless, Profile: c.Profile, agentJSON: toAgentJSON(c),
 		CreatedAt: c.CreatedAt.Format(time.RFC3339), UpdatedAt: c.UpdatedAt.Format(time.RFC3339),
 	}
 }
@@ -111,13 +105,7 @@ func printClient(w io.Writer, c *clients.Client, secret string) {
 	if c.NoHeadless {
 		fmt.Fprintf(tw, "headless:\toff (browser sign-in only)\n")
 	}
-	if len(j.AgentRegistries) > 0 {
-		fmt.Fprintf(tw, "agent_registries:\t%s\n", strings.Join(j.AgentRegistries, " "))
-	}
-	if c.AgentOffline {
-		fmt.Fprintf(tw, "agent_offline:\tyes (agents of registries without an RPC endpoint sign in unverified)\n")
-	}
-	for _, kv := range [][2]string{{"access_token_ttl", j.AccessTokenTTL}, {"id_token_ttl", j.IDTokenTTL}, {"refresh_token_ttl", j.RefreshTokenTTL}} {
+	for _, kv := range append(agentLines(j), [][2]string{{"access_token_ttl", j.AccessTokenTTL}, {"id_token_ttl", j.IDTokenTTL}, {"refresh_token_ttl", j.RefreshTokenTTL}}...) {
 		if kv[1] != "" {
 			fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 		}
@@ -150,8 +138,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		redirects, postLogout, scopes      stringList
 		signers, addRedirects, rmRedirects stringList
 		addSigners, rmSigners              stringList
-		agentRegistries                    stringList
-		agentOffline                       bool
+		agent                              agentFlags
 		name, license                      string
 		accessTTL, idTTL, refreshTTL       time.Duration
 		chainID                            int64
@@ -166,8 +153,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		fs.DurationVar(&accessTTL, "access-token-ttl", 0, "access token lifetime override (max 336h)")
 		fs.DurationVar(&idTTL, "id-token-ttl", 0, "ID token lifetime override (max 336h)")
 		fs.DurationVar(&refreshTTL, "refresh-token-ttl", 0, "refresh token lifetime override (max 336h)")
-		fs.Var(&agentRegistries, "agent-registry", "ERC-8004 registry eip155:<chain>:<address> whose agents may sign in (repeatable; on update: replaces the list)")
-		fs.BoolVar(&agentOffline, "agent-offline", false, "accept agents of registries whose chain has no RPC endpoint, unverified (agent_verified: offline)")
+		agent.register(fs)
 		if sub == "add" {
 			fs.StringVar(&p.ID, "id", "", "fixed client ID (default: random)")
 			fs.BoolVar(&p.Public, "public", false, "public client: no secret, PKCE required")
@@ -218,7 +204,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		p.Name, p.RedirectURIs, p.PostLogoutRedirectURIs, p.Scopes = name, redirects, postLogout, scopes
 		p.AccessTokenTTL, p.IDTokenTTL, p.RefreshTokenTTL = accessTTL, idTTL, refreshTTL
 		p.License, p.ChainID, p.Signers = license, chainID, signers
-		p.AgentRegistries, p.AgentOffline = agentRegistries, agentOffline
+		p.AgentRegistries, p.AgentOffline = agent.registries, agent.offline
 		cl, secret, err := reg.Add(ctx, p)
 		if err != nil {
 			return err
@@ -288,13 +274,7 @@ func (m *Main) clients(ctx context.Context, args []string) error {
 		if set["headless"] {
 			ch.Headless = &headless
 		}
-		if set["agent-registry"] {
-			v := []string(agentRegistries)
-			ch.AgentRegistries = &v
-		}
-		if set["agent-offline"] {
-			ch.AgentOffline = &agentOffline
-		}
+		agent.change(&ch, set)
 		ch.AddRedirectURIs, ch.RemoveRedirectURIs = addRedirects, rmRedirects
 		ch.AddSigners, ch.RemoveSigners = addSigners, rmSigners
 		cl, err := reg.Update(ctx, id, ch)
