@@ -237,7 +237,7 @@ func TestAgentOwnershipRules(t *testing.T) {
 	m := w.message(n, next.Address(), otherID)
 	m.Registry = siwe.Registry{ChainID: simChain, Address: other.Address}.String()
 	resp, body = verifyJSON(t, w.ts, m.String(), next.Sign(t, m.String()))
-	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", "registry is not one this client accepts", false)
+	wantOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant", "registry is not allowed for this client", false)
 }
 
 // TestAgentWithoutRPC: without an RPC endpoint for the registry's chain
@@ -327,7 +327,7 @@ func TestAgentMessageChecks(t *testing.T) {
 		{"issued in the future", "in the future", func(m *siwaText) { m.IssuedAt = clock.Now().Add(time.Hour).UTC().Format(time.RFC3339) }},
 		{"expired", "Expiration Time has passed", func(m *siwaText) { m.Expires = clock.Now().Add(-time.Hour).UTC().Format(time.RFC3339) }},
 		{"agent ID", "not the owner", func(m *siwaText) { m.AgentID = strangersAgent }},
-		{"registry", "not one this client accepts", func(m *siwaText) {
+		{"registry", "not allowed for this client", func(m *siwaText) {
 			m.Registry = siwe.Registry{ChainID: simChain, Address: common.HexToAddress("0x8004000000000000000000000000000000000001")}.String()
 		}},
 		{"not a SIWA line", "not a valid SIWA message", func(m *siwaText) { m.Statement = "Sign in\nnow" }},

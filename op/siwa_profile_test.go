@@ -169,7 +169,7 @@ func TestSIWAProfileRefuses(t *testing.T) {
 	resp, e = siwaCall(t, "POST", base+"/api/siwa/nonce", "", map[string]any{"address": agent.Address(), "agentId": 42})
 	wantSIWAError(t, "agent ID without registry", resp, e, http.StatusBadRequest, "together")
 	resp, e = siwaCall(t, "POST", base+"/api/siwa/nonce", "", map[string]any{"address": agent.Address(), "agentId": 42, "agentRegistry": "eip155:84532:0x8004000000000000000000000000000000000001"})
-	wantSIWAError(t, "a registry the client does not accept", resp, e, http.StatusUnauthorized, "Agent registry not accepted")
+	wantSIWAError(t, "a registry the client does not accept", resp, e, http.StatusUnauthorized, "Agent registry not allowed")
 	resp, e = siwaCall(t, "POST", base+"/api/siwa/verify", "", map[string]any{"message": "x"})
 	wantSIWAError(t, "no signature", resp, e, http.StatusBadRequest, "Missing message or signature")
 

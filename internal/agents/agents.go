@@ -101,7 +101,7 @@ func (c *Checker) Verify(ctx context.Context, cl *clients.Client, account common
 func (c *Checker) control(ctx context.Context, cl *clients.Client, account common.Address, a siwe.Agent) (string, error) {
 	chainID := a.Registry.ChainID
 	if !cl.AgentRegistryAllowed(a.Registry) {
-		return "", refused(siwe.CheckAgentRegistry, "the agent's registry is not one this client accepts agents from")
+		return "", refused(siwe.CheckAgentRegistry, "the agent's registry is not allowed for this client")
 	}
 	if c.cfg.Reader == nil || !c.cfg.Reader.Reads(chainID) {
 		if cl.AgentOffline {

@@ -269,7 +269,7 @@ var checkWords = map[siwe.Check]string{
 	siwe.CheckDomain:             "Domain mismatch",
 	siwe.CheckChain:              "Chain ID not accepted",
 	siwe.CheckAddress:            "Invalid or mismatched address",
-	siwe.CheckAgentRegistry:      "Agent registry not accepted",
+	siwe.CheckAgentRegistry:      "Agent registry not allowed",
 	siwe.CheckAgentNotRegistered: "Agent is not registered on the ERC-8004 Identity Registry",
 	siwe.CheckAgentNotOwner:      "Signer is not the owner of this agent NFT",
 	siwe.CheckAgentOffline:       "Agent ownership cannot be verified onchain",
