@@ -65,8 +65,14 @@ func (r *AgentRegistry) SetWallet(t testing.TB, ownerKey *ecdsa.PrivateKey, id i
 	r.Chain.SendFrom(t, ownerKey, &r.Address, call(t, "setAgentWallet(uint256,address)", []string{"uint256", "address"}, big.NewInt(id), wallet))
 }
 
-// Fund sends 1 ether from the deployer to addr.
+// Fund sends 1 ether from the deployer to addr, and makes sure that the
+// transaction pool has seen it, so that addr can send at once.
 func (c *Chain) Fund(t testing.TB, addr common.Address) *types.Receipt {
 	t.Helper()
-	return c.send(t, c.key, &addr, big.NewInt(1e18), nil)
+	receipt := c.send(t, c.key, &addr, big.NewInt(1e18), nil)
+	// The pool resets to a new head in the background; sealing the next
+	// block waits for that reset first. Without it, addr's first
+	// transaction may be checked against its balance before the funding.
+	c.backend.Commit()
+	return receipt
 }
