@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/signet-id/signet/siwe"
 )
 
 // Client is an application registered to sign people in through Signet.
@@ -42,6 +44,13 @@ type Client struct {
 	// <issuer>/compat/<client_id> in the shapes of the login it replaces
 	// (see Profiles).
 	Profile string
+	// AgentRegistries are the ERC-8004 identity registries whose agents may
+	// sign in to this client (SIWA); none means no agent may.
+	AgentRegistries []siwe.Registry
+	// AgentOffline accepts agents whose registry's chain cannot be read (no
+	// RPC endpoint): their ownership is unchecked, and their tokens say
+	// agent_verified "offline".
+	AgentOffline bool
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time
 	// UpdatedAt is when the client was last changed.

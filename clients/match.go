@@ -105,5 +105,6 @@ func (c *Client) clone() *Client {
 	d.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	d.Scopes = slices.Clone(c.Scopes)
 	d.Signers = slices.Clone(c.Signers)
+	d.AgentRegistries = slices.Clone(c.AgentRegistries)
 	return &d
 }

@@ -27,7 +27,7 @@ const ScopeSIWE = "siwe"
 // KnownScopes returns the scopes Signet can grant, in a fresh slice: the
 // one list of them, which discovery advertises too.
 func KnownScopes() []string {
-	return []string{"openid", "profile", "offline_access", ScopeSIWE}
+	return []string{"openid", "profile", "offline_access", ScopeSIWE, ScopeAgent}
 }
 
 // Profiles are the wire profiles a client may be served in, each with the

@@ -16,7 +16,7 @@ const (
 	addrABadCS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD" // last letter's case flipped
 )
 
-const knownList = "(known: openid, profile, offline_access, siwe)"
+const knownList = "(known: openid, profile, offline_access, siwe, agent)"
 
 func validParams() Params {
 	return Params{Name: "App", RedirectURIs: []string{"https://app.example/cb"}}
@@ -198,7 +198,7 @@ func TestValidationErrorMessage(t *testing.T) {
 
 func TestKnownScopesIsACopy(t *testing.T) {
 	s := KnownScopes()
-	want := []string{"openid", "profile", "offline_access", "siwe"}
+	want := []string{"openid", "profile", "offline_access", "siwe", "agent"}
 	if !slices.Equal(s, want) {
 		t.Fatalf("KnownScopes() = %q, want %q", s, want)
 	}

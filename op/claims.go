@@ -1,6 +1,7 @@
 package op
 
 import (
+	"encoding/json"
 	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -16,11 +17,20 @@ const (
 	ClaimSIWEMessage   = "siwe_message"
 	ClaimSIWESignature = "siwe_signature"
 	ClaimSigner        = "signer"
+	// The agent of an agent sign-in (SPEC "Agents"): its token ID, its
+	// registry, how its control was checked ("onchain" or "offline"), and,
+	// with the agent scope, its registration file's name and services.
+	ClaimAgentID       = "agent_id"
+	ClaimAgentRegistry = "agent_registry"
+	ClaimAgentVerified = "agent_verified"
+	ClaimAgentName     = "agent_name"
+	ClaimAgentServices = "agent_services"
 )
 
 // supportedClaims are the claims discovery advertises.
 var supportedClaims = []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp",
-	"preferred_username", ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner}
+	"preferred_username", ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner,
+	ClaimAgentID, ClaimAgentRegistry, ClaimAgentVerified, ClaimAgentName, ClaimAgentServices}
 
 // loginClaims are the claims every token and userinfo answer carries, plus
 // those the scopes unlock.
@@ -42,7 +52,28 @@ func loginClaims(l *storage.Login, scopes []string) map[string]any {
 		c[ClaimSIWEMessage] = l.Message
 		c[ClaimSIWESignature] = l.Signature
 	}
+	agentClaims(c, l, scopes)
 	return c
+}
+
+// agentClaims adds the agent of an agent sign-in; sub stays the signer's
+// account.
+func agentClaims(c map[string]any, l *storage.Login, scopes []string) {
+	if l.AgentRegistry == "" {
+		return
+	}
+	c[ClaimAgentID] = l.AgentID
+	c[ClaimAgentRegistry] = l.AgentRegistry
+	c[ClaimAgentVerified] = l.AgentVerified
+	if !slices.Contains(scopes, clients.ScopeAgent) {
+		return
+	}
+	if l.AgentName != "" {
+		c[ClaimAgentName] = l.AgentName
+	}
+	if l.AgentServices != "" {
+		c[ClaimAgentServices] = json.RawMessage(l.AgentServices)
+	}
 }
 
 // setUserinfo copies a login's claims into a userinfo answer.

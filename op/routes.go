@@ -12,6 +12,7 @@ import (
 	"github.com/signet-id/signet/internal/headless"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/login"
+	"github.com/signet-id/signet/internal/profiles/siwa"
 	"github.com/signet-id/signet/web"
 )
 
@@ -26,7 +27,9 @@ func (s *Server) routes() http.Handler {
 	}).Register(mux)
 	(&headless.API{Core: s.core, Limits: s.limits, Log: s.log, Domain: s.issuer.Host, URI: s.cfg.Issuer}).Register(mux)
 	// Wire profiles: one line per profile package.
-	profiles := map[string]http.Handler{}
+	profiles := map[string]http.Handler{
+		"siwa": siwa.New(siwa.Config{Core: s.core, Limits: s.limits, Keys: s.keys, Issuer: s.cfg.Issuer, Log: s.log, Now: s.now}),
+	}
 	mux.Handle(compat.Prefix, &compat.Router{Clients: s.clients, Profiles: profiles, Log: s.log})
 	if s.cfg.Demo {
 		demo.New(s.cfg.Issuer, s.path("/demo"), s.cfg.CryptoKey[:], s.pages, s.log).Register(mux)

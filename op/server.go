@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/agents"
 	"github.com/signet-id/signet/internal/binding"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/keyring"
@@ -115,6 +116,9 @@ type Deps struct {
 	// Names finds an account's primary ENS name for preferred_username; nil
 	// means the address is the username.
 	Names signin.Names
+	// Agents checks agent sign-ins (SIWA); nil reads no registry, so that
+	// agents sign in only offline, where their client accepts it.
+	Agents *agents.Checker
 }
 
 // New builds the server.
@@ -160,7 +164,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	s.core = signin.New(signin.Config{ChainIDs: cfg.ChainIDs, LoginTTL: cfg.AuthRequestTTL}, signin.Deps{
-		Verifier: verifier, Clients: d.Registry, Tokens: s, Names: d.Names, Metrics: d.Metrics, Log: d.Logger, Now: d.Now,
+		Verifier: verifier, Clients: d.Registry, Tokens: s, Names: d.Names, Agents: d.Agents, Metrics: d.Metrics, Log: d.Logger, Now: d.Now,
 	})
 	s.handler = s.routes()
 	return s, nil

@@ -62,6 +62,16 @@ const (
 	CheckContractWallet
 	// CheckNoRPC: a contract-wallet signature on a chain without an RPC endpoint.
 	CheckNoRPC
+	// CheckAgentRegistry: the agent's ERC-8004 registry is not one the client allows.
+	CheckAgentRegistry
+	// CheckAgentNotRegistered: the registry has no agent with that ID.
+	CheckAgentNotRegistered
+	// CheckAgentNotOwner: the account that signed is neither the agent's
+	// owner nor its agent wallet.
+	CheckAgentNotOwner
+	// CheckAgentOffline: the registry's chain cannot be read, and the client
+	// does not accept agents verified offline.
+	CheckAgentOffline
 )
 
 // Error is the one error type this package returns at its boundary.

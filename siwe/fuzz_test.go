@@ -156,3 +156,51 @@ func FuzzParseSignature(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSIWA feeds SIWA-shaped text and signatures to the verifier: whatever
+// it accepts is a strict SIWA message, with an agent, signed by the
+// challenge's key over these exact bytes and carrying its nonce; whatever it
+// refuses is a well-formed *Error that leaves the challenge unused.
+func FuzzSIWA(f *testing.F) {
+	env, c := newFuzzEnv(f)
+	good := siwaFor(c, env.key)
+	f.Add(good.text(), signRaw(f, env.key, good.text()))
+	bare := good
+	bare.Statement, bare.Expires, bare.NotBefore, bare.RequestID = "", "", good.IssuedAt, "r-1"
+	f.Add(bare.text(), signRaw(f, env.key, bare.text()))
+	for _, fx := range loadSIWAFixtures(f) {
+		f.Add(fx.Message, []byte{})
+	}
+	f.Add(strings.Replace(good.text(), "Agent ID: 42", "Agent ID: 0042", 1), []byte{1})
+	f.Add(strings.ReplaceAll(good.text(), "\n", "\r\n"), []byte{})
+
+	env, c = nil, nil
+	f.Fuzz(func(t *testing.T, message string, sig []byte) {
+		if m, err := parseSIWA(message); err == nil {
+			if !isSIWA(message) || m.Agent == nil || m.Agent.ID < 0 || m.Agent.Registry.ChainID <= 0 || strings.Contains(message, "\r") ||
+				len(m.Nonce) < 8 || !isAlphanumeric(m.Nonce) || m.Address.Hex() != strings.Split(message, "\n")[1] {
+				t.Fatalf("parseSIWA accepted %q as %+v", message, m)
+			}
+		}
+		if env == nil || env.store.isUsed(c.ID) {
+			env, c = newFuzzEnv(t)
+		}
+		res, err := env.v.Verify(context.Background(), message, "0x"+hex.EncodeToString(sig), Expect{Agent: true})
+		if err != nil {
+			checkError(t, err)
+			if env.store.isUsed(c.ID) {
+				t.Fatalf("a rejected submission consumed the challenge: %v", err)
+			}
+			return
+		}
+		if res.Agent == nil || res.Message != message || res.Address != env.addr || res.Challenge.ID != c.ID || !env.store.isUsed(c.ID) {
+			t.Fatalf("inconsistent result %+v", res)
+		}
+		if signer, err := (EOAChecker{}).CheckSignature(context.Background(), 1, env.addr, TextHash([]byte(message)), sig); err != nil || signer != env.addr {
+			t.Fatalf("accepted a signature that does not recover the address: %v", err)
+		}
+		if p, err := parseSIWA(message); err != nil || p.Nonce != c.Nonce {
+			t.Fatalf("accepted a message without the challenge's nonce: %v", err)
+		}
+	})
+}

@@ -23,6 +23,8 @@ type parsedMessage struct {
 	IssuedAt       time.Time
 	ExpirationTime *time.Time
 	NotBefore      *time.Time
+	// Agent is the agent a SIWA message signs in as; nil for EIP-4361.
+	Agent *Agent
 }
 
 // ownFields reads the fields of c's own text without siwe-go's parser: when

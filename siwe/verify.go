@@ -25,6 +25,12 @@ type Expect struct {
 	// Headless, if set, refuses challenges issued for a browser
 	// authorization request: those complete only through their login page.
 	Headless bool
+	// URI, if set, is the EIP-4361 URI the message must carry instead of
+	// the configured one: a wire profile's own endpoint under the issuer,
+	// which the clients of the service it replaces sign.
+	URI string
+	// Agent, if set, refuses any message but a SIWA message.
+	Agent bool
 }
 
 // Result describes a verified sign-in.
@@ -43,6 +49,9 @@ type Result struct {
 	Signer common.Address
 	// ChainID is the EIP-155 chain ID of the message.
 	ChainID int64
+	// Agent is the ERC-8004 agent a SIWA message signs in as; nil for an
+	// EIP-4361 message. Whether Address controls it is the caller's to check.
+	Agent *Agent
 }
 
 // Verify checks a signed EIP-4361 message against the challenge that carries
@@ -100,8 +109,14 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	if err := expect.check(c); err != nil {
 		return nil, err
 	}
-	now := v.now()
-	if err := v.checkFields(msg, c, now); err != nil {
+	if expect.Agent && msg.Agent == nil {
+		return nil, invalidRequest(CheckMessage, "message is not a SIWA message (… wants you to sign in with your Agent account:)", nil)
+	}
+	uri := v.cfg.URI
+	if expect.URI != "" {
+		uri = expect.URI
+	}
+	if err := v.checkFields(msg, c, uri, v.now()); err != nil {
 		return nil, err
 	}
 
@@ -122,6 +137,7 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 		Address:      msg.Address,
 		Signer:       signer,
 		ChainID:      msg.ChainID,
+		Agent:        msg.Agent,
 	}, nil
 }
 
@@ -146,7 +162,13 @@ func (v *Verifier) find(ctx context.Context, message string, c *Challenge) (*par
 		}
 	}
 	var err error
-	if !own {
+	switch {
+	case own:
+	case isSIWA(message):
+		if msg, err = parseSIWA(message); err != nil {
+			return nil, nil, invalidRequest(CheckMessage, "message is not a valid SIWA message", err)
+		}
+	default:
 		if msg, err = parseMessage(message); err != nil {
 			return nil, nil, invalidRequest(CheckMessage, "message is not a valid EIP-4361 message", err)
 		}
@@ -232,15 +254,16 @@ func (e Expect) check(c *Challenge) *Error {
 }
 
 // checkFields applies the EIP-4361 field rules of the SPEC to a parsed
-// message and the challenge its nonce names, at time now.
-func (v *Verifier) checkFields(m *parsedMessage, c *Challenge, now time.Time) *Error {
+// message (EIP-4361 or SIWA) and the challenge its nonce names, at time
+// now; uri is the URI the message must carry.
+func (v *Verifier) checkFields(m *parsedMessage, c *Challenge, uri string, now time.Time) *Error {
 	skew := v.cfg.Skew
 	switch {
 	// EIP-4361 domain: the authority that asks for the sign-in, ours.
 	case m.Domain != v.cfg.Domain:
 		return invalidGrant(CheckDomain, "message domain does not match this server")
 	// EIP-4361 uri: the subject of the signing, our issuer URL.
-	case m.URI != v.cfg.URI:
+	case m.URI != uri:
 		return invalidGrant(CheckDomain, "message URI does not match this server")
 	// EIP-4361 version: must be 1.
 	case m.Version != "1":

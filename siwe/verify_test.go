@@ -645,11 +645,11 @@ func TestCheckFieldsVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := env.v.checkFields(m, c, testStart); err != nil {
+	if err := env.v.checkFields(m, c, testURI, testStart); err != nil {
 		t.Fatalf("checkFields on the issued message: %v", err)
 	}
 	m.Version = "2"
-	wantError(t, env.v.checkFields(m, c, testStart), CodeInvalidGrant, "version must be 1")
+	wantError(t, env.v.checkFields(m, c, testURI, testStart), CodeInvalidGrant, "version must be 1")
 }
 
 func TestVerifyInvalidSubmissionDoesNotConsume(t *testing.T) {

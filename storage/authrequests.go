@@ -58,6 +58,18 @@ type Login struct {
 	// ExpiresAt bounds how long the proof is kept: the longest-lived token
 	// that refers to it.
 	ExpiresAt time.Time
+	// AgentRegistry is the ERC-8004 registry ("eip155:<chain>:<address>")
+	// of the agent that signed in (SIWA); empty for any other sign-in.
+	AgentRegistry string
+	// AgentID is the agent's token ID in AgentRegistry.
+	AgentID int64
+	// AgentVerified says how the agent's control was checked: "onchain" or "offline".
+	AgentVerified string
+	// AgentName is the name in the agent's registration file, if it was read.
+	AgentName string
+	// AgentServices are the services of the agent's registration file, as
+	// a JSON array, if it was read.
+	AgentServices string
 }
 
 // CreateAuthRequest stores a new authorization request.
@@ -216,5 +228,11 @@ func rowToLogin(r *loginRow) *Login {
 		AMR:       r.AMR,
 		AuthTime:  fromMS(r.AuthTime),
 		ExpiresAt: fromMS(r.ExpiresAt),
+
+		AgentRegistry: r.AgentRegistry,
+		AgentID:       r.AgentID,
+		AgentVerified: r.AgentVerified,
+		AgentName:     r.AgentName,
+		AgentServices: r.AgentServices,
 	}
 }

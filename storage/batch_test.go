@@ -247,7 +247,7 @@ func TestSweepDeletesInChunks(t *testing.T) {
 	for i := range n {
 		id := strconv.Itoa(i)
 		tx.Exec(insertChallengeSQL, "c"+id, "nonce"+id+"0000000000000000", "m", "0xB2", 1, "app", "[]", "", "", toMS(past), toMS(past))
-		tx.Exec(insertLoginSQL, "l"+id, "s", "a", 1, "", "", "m", "s", "[]", toMS(past), toMS(past))
+		tx.Exec(insertLoginSQL, "l"+id, "s", "a", 1, "", "", "m", "s", "[]", toMS(past), toMS(past), "", 0, "", "", "")
 		tx.Exec(insertTokenSQL, "t"+id, KindAccess, "app", "s", "[]", "[]", "l"+id, "", "", "", toMS(past), toMS(past), 0, 0)
 	}
 	// One live token keeps its (expired) login.

@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/siwe"
 )
 
 var _ clients.Store = (*DB)(nil)
@@ -96,6 +97,8 @@ func clientToRow(c *clients.Client) *clientRow {
 		Signers:                signers,
 		NoHeadless:             c.NoHeadless,
 		Profile:                c.Profile,
+		AgentRegistries:        registryNames(c.AgentRegistries),
+		AgentOffline:           c.AgentOffline,
 		CreatedAt:              toMS(c.CreatedAt),
 		UpdatedAt:              toMS(c.UpdatedAt),
 	}
@@ -121,9 +124,32 @@ func rowToClient(r *clientRow) *clients.Client {
 		Signers:                signers,
 		NoHeadless:             r.NoHeadless,
 		Profile:                r.Profile,
+		AgentRegistries:        parseRegistries(r.AgentRegistries),
+		AgentOffline:           r.AgentOffline,
 		CreatedAt:              fromMS(r.CreatedAt),
 		UpdatedAt:              fromMS(r.UpdatedAt),
 	}
+}
+
+// registryNames are the stored names of agent registries.
+func registryNames(rs []siwe.Registry) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	return out
+}
+
+// parseRegistries reads stored registry names; the registry validated them
+// before they were stored, so a name that does not parse is skipped.
+func parseRegistries(names []string) []siwe.Registry {
+	var out []siwe.Registry
+	for _, s := range names {
+		if r, err := siwe.ParseRegistry(s); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

@@ -30,8 +30,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)`
 	selectChallengeSQL  = `SELECT id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at FROM challenges WHERE `
 	consumeChallengeSQL = `UPDATE challenges SET used_at = $1 WHERE id = $2 AND used_at = 0 AND expires_at > $1`
 	consumeCodeSQL      = `UPDATE auth_requests SET code_used_at = $1 WHERE id = $2 AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > $1`
-	loginColumns        = `(id, subject, address, chain_id, signer, name, message, signature, amr, auth_time, expires_at)`
-	insertLoginSQL      = `INSERT INTO logins ` + loginColumns + ` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	loginColumns        = `(id, subject, address, chain_id, signer, name, message, signature, amr, auth_time, expires_at, agent_registry, agent_id, agent_verified, agent_name, agent_services)`
+	insertLoginSQL      = `INSERT INTO logins ` + loginColumns + ` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 	tokenColumns        = `(id, kind, client_id, subject, audience, scopes, login_id, auth_request_id, family_id, refresh_token_id, created_at, expires_at, used_at, revoked_at)`
 	insertTokenSQL      = `INSERT INTO tokens ` + tokenColumns + ` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 )
@@ -159,7 +159,7 @@ func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) er
 
 func loginValues(l *Login) []any {
 	return []any{l.ID, l.Subject, l.Address, l.ChainID, l.Signer, l.Name, l.Message, l.Signature,
-		jsonList(l.AMR), toMS(l.AuthTime), toMS(l.ExpiresAt)}
+		jsonList(l.AMR), toMS(l.AuthTime), toMS(l.ExpiresAt), l.AgentRegistry, l.AgentID, l.AgentVerified, l.AgentName, l.AgentServices}
 }
 
 func tokenValues(t *Token) []any {

@@ -19,6 +19,8 @@ type clientRow struct {
 	Signers                []string `gorm:"serializer:json;type:text"`
 	NoHeadless             bool     `gorm:"not null;default:false"`
 	Profile                string   `gorm:"size:32;not null;default:''"`
+	AgentRegistries        []string `gorm:"serializer:json;type:text"`
+	AgentOffline           bool     `gorm:"not null;default:false"`
 	CreatedAt              int64    `gorm:"autoCreateTime:false"`
 	UpdatedAt              int64    `gorm:"autoUpdateTime:false"`
 }
@@ -54,6 +56,12 @@ type loginRow struct {
 	AMR       []string `gorm:"serializer:json;type:text"`
 	AuthTime  int64    `gorm:"not null"`
 	ExpiresAt int64    `gorm:"not null;index"`
+	// The agent of an agent sign-in (SIWA); empty for any other.
+	AgentRegistry string `gorm:"size:128;not null;default:''"`
+	AgentID       int64  `gorm:"not null;default:0"`
+	AgentVerified string `gorm:"size:16;not null;default:''"`
+	AgentName     string `gorm:"type:text"`
+	AgentServices string `gorm:"type:text"`
 }
 
 func (loginRow) TableName() string { return "logins" }

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,7 @@ func testClients(t *testing.T, db *storage.DB) {
 		PostLogoutRedirectURIs: []string{"https://a.example/bye"}, Scopes: []string{"openid", "siwe"},
 		AccessTokenTTL: 90 * time.Second, IDTokenTTL: time.Hour, RefreshTokenTTL: 48 * time.Hour,
 		LicenseChainID: 137, Signers: []common.Address{signer},
+		AgentRegistries: []siwe.Registry{{ChainID: 84532, Address: common.HexToAddress("0x8004A818BFB912233c491871b3d84c89A494BD9e")}}, AgentOffline: true,
 		CreatedAt: time.Unix(1700000000, 0).UTC(), UpdatedAt: time.Unix(1700000001, 0).UTC(),
 	}
 	if err := db.CreateClient(ctx, in); err != nil {
@@ -82,7 +84,8 @@ func testClients(t *testing.T, db *storage.DB) {
 		t.Fatal(err)
 	}
 	if got.Name != in.Name || got.AccessTokenTTL != in.AccessTokenTTL || got.RefreshTokenTTL != in.RefreshTokenTTL ||
-		len(got.RedirectURIs) != 2 || got.Signers[0] != signer || got.LicenseChainID != 137 || !got.CreatedAt.Equal(in.CreatedAt) {
+		len(got.RedirectURIs) != 2 || got.Signers[0] != signer || got.LicenseChainID != 137 || !got.CreatedAt.Equal(in.CreatedAt) ||
+		!slices.Equal(got.AgentRegistries, in.AgentRegistries) || !got.AgentOffline {
 		t.Fatalf("round trip: %+v", got)
 	}
 	got.Name = "Renamed"
@@ -178,7 +181,9 @@ func testChallengeRace(t *testing.T, db *storage.DB, c *clocktest.Clock) {
 // headlessWrite is a headless sign-in's issuance: a new login and its
 // access token, redeeming challenge.
 func headlessWrite(c *clocktest.Clock, challenge, suffix string) storage.TokenWrite {
-	login := &storage.Login{ID: "login-" + suffix, Subject: "eip155:1:0xB2", Address: "0xB2", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now().Add(time.Hour)}
+	login := &storage.Login{ID: "login-" + suffix, Subject: "eip155:1:0xB2", Address: "0xB2", ChainID: 1, AuthTime: c.Now(), ExpiresAt: c.Now().Add(time.Hour),
+		AgentRegistry: "eip155:84532:0x8004A818BFB912233c491871b3d84c89A494BD9e", AgentID: 9007199254740993, AgentVerified: "onchain",
+		AgentName: "Agent Smith", AgentServices: `[{"name":"A2A","endpoint":"https://agent.example/a2a"}]`}
 	return storage.TokenWrite{Challenge: challenge, Login: login, Access: token(c, "at-"+suffix, storage.KindAccess, login.ID, "", "")}
 }
 
@@ -190,6 +195,12 @@ func testTokensRedeemChallenge(t *testing.T, db *storage.DB, c *clocktest.Clock)
 	}
 	if _, err := db.TokenByID(ctx, "at-hl1-a"); err != nil {
 		t.Fatalf("token of the first redemption: %v", err)
+	}
+	// The login keeps the agent of an agent sign-in, whichever way it was written.
+	want := headlessWrite(c, "hl1", "hl1-a").Login
+	if l, err := db.Login(ctx, "login-hl1-a"); err != nil || l.AgentRegistry != want.AgentRegistry || l.AgentID != want.AgentID ||
+		l.AgentVerified != want.AgentVerified || l.AgentName != want.AgentName || l.AgentServices != want.AgentServices {
+		t.Fatalf("login of an agent sign-in: %+v, %v", l, err)
 	}
 	// A headless token has no authorization request and no refresh family:
 	// revoking "the tokens of" an empty one revokes nothing.

@@ -381,7 +381,12 @@ func TestScriptMatchesTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := string(js)
-	html := render(t, func(b *bytes.Buffer) error { return newPages(t).Login(b, sampleLogin()) })
+	// The page as it is, and as it is with a single sign-on session to
+	// continue (the #continue button).
+	withSession := sampleLogin()
+	withSession.ContinueAs, withSession.ContinueURL = "alice.eth", "/login/continue"
+	html := render(t, func(b *bytes.Buffer) error { return newPages(t).Login(b, sampleLogin()) }) +
+		render(t, func(b *bytes.Buffer) error { return newPages(t).Login(b, withSession) })
 
 	for _, id := range regexp.MustCompile(`getElementById\('([^']+)'\)`).FindAllStringSubmatch(script, -1) {
 		if !strings.Contains(html, `id="`+id[1]+`"`) {

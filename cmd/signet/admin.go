@@ -53,8 +53,9 @@ type clientJSON struct {
 	Signers                []string `json:"signers,omitempty"`
 	Headless               bool     `json:"headless"`
 	Profile                string   `json:"profile,omitempty"`
-	CreatedAt              string   `json:"created_at"`
-	UpdatedAt              string   `json:"updated_at"`
+	agentJSON
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 func toClientJSON(c *clients.Client, secret string) clientJSON {
@@ -72,7 +73,7 @@ func toClientJSON(c *clients.Client, secret string) clientJSON {
 		ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Scopes: c.Scopes,
 		AccessTokenTTL: ttl(c.AccessTokenTTL), IDTokenTTL: ttl(c.IDTokenTTL), RefreshTokenTTL: ttl(c.RefreshTokenTTL),
-		LicenseChainID: c.LicenseChainID, Signers: signers, Headless: !c.NoHeadless, Profile: c.Profile,
+		LicenseChainID: c.LicenseChainID, Signers: signers, Headless: !c.NoHeadless, Profile: c.Profile, agentJSON: toAgentJSON(c),
 		CreatedAt: c.CreatedAt.Format(time.RFC3339), UpdatedAt: c.UpdatedAt.Format(time.RFC3339),
 	}
 }
@@ -110,7 +111,7 @@ func printClient(w io.Writer, c *clients.Client, secret string) {
 	if c.NoHeadless {
 		fmt.Fprintf(tw, "headless:\toff (browser sign-in only)\n")
 	}
-	for _, kv := range [][2]string{{"access_token_ttl", j.AccessTokenTTL}, {"id_token_ttl", j.IDTokenTTL}, {"refresh_token_ttl", j.RefreshTokenTTL}} {
+	for _, kv := range append(agentLines(j), [][2]string{{"access_token_ttl", j.AccessTokenTTL}, {"id_token_ttl", j.IDTokenTTL}, {"refresh_token_ttl", j.RefreshTokenTTL}}...) {
 		if kv[1] != "" {
 			fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 		}

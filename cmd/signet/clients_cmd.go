@@ -38,6 +38,7 @@ type clientFlags struct {
 	chainID                                int64
 	headless                               bool
 	quiet                                  bool
+	agent                                  agentFlags
 }
 
 // clients runs `signet clients …`.
@@ -80,6 +81,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, add bool) {
 	fs.DurationVar(&f.accessTTL, "access-token-ttl", 0, "access token lifetime override (max 336h)")
 	fs.DurationVar(&f.idTTL, "id-token-ttl", 0, "ID token lifetime override (max 336h)")
 	fs.DurationVar(&f.refreshTTL, "refresh-token-ttl", 0, "refresh token lifetime override (max 336h)")
+	f.agent.register(fs)
 	if add {
 		fs.StringVar(&f.p.ID, "id", "", "fixed client ID (default: random)")
 		fs.BoolVar(&f.p.Public, "public", false, "public client: no secret, PKCE required")
@@ -163,6 +165,7 @@ func (m *Main) clientsAdd(ctx context.Context, reg *clients.Registry, cfg Config
 	p.Name, p.RedirectURIs, p.PostLogoutRedirectURIs, p.Scopes = f.name, f.redirects, f.postLogout, f.scopes
 	p.AccessTokenTTL, p.IDTokenTTL, p.RefreshTokenTTL = f.accessTTL, f.idTTL, f.refreshTTL
 	p.License, p.ChainID, p.Signers = f.license, f.chainID, f.signers
+	p.AgentRegistries, p.AgentOffline = f.agent.registries, f.agent.offline
 	cl, secret, err := reg.Add(ctx, p)
 	if err != nil {
 		return err
@@ -237,6 +240,7 @@ func (f *clientFlags) changes(fs *flag.FlagSet) clients.Changes {
 			*dst = map[string]*time.Duration{"access-token-ttl": &f.accessTTL, "id-token-ttl": &f.idTTL, "refresh-token-ttl": &f.refreshTTL}[name]
 		}
 	}
+	f.agent.change(&ch, set)
 	if set["headless"] {
 		ch.Headless = &f.headless
 	}

@@ -50,6 +50,7 @@ type Config struct {
 	Log        LogConfig     `yaml:"log"`
 	Metrics    MetricsConfig `yaml:"metrics"`
 	Sessions   SessionConfig `yaml:"sessions"`
+	Agents     AgentConfig   `yaml:"agents"`
 	Dev        bool          `yaml:"dev"`
 }
 
@@ -58,6 +59,14 @@ type SessionConfig struct {
 	// TTL keeps a browser's sign-in for single sign-on this long; 0 turns
 	// sessions off.
 	TTL Duration `yaml:"ttl"`
+}
+
+// AgentConfig sets how agent sign-ins (SIWA) read agents' registration files.
+type AgentConfig struct {
+	// AllowPrivateFiles lets registration files be fetched from loopback,
+	// private and link-local addresses, which are refused otherwise: an
+	// agent chooses the URL, and must not reach the operator's network.
+	AllowPrivateFiles bool `yaml:"allow_private_files"`
 }
 
 // MetricsConfig says where /metrics is served.
@@ -196,6 +205,7 @@ func (c *Config) loadEnv(getenv func(string) string, environ []string) []string 
 		c.Limits.TrustedProxies = strings.Split(v, ",")
 	}
 	problems = append(problems, c.loadChainsEnv(getenv)...)
+	problems = append(problems, c.loadAgentEnv(getenv)...)
 	return append(problems, c.loadRPCEnv(environ)...)
 }
 
@@ -218,6 +228,21 @@ func (c *Config) loadChainsEnv(getenv func(string) string) []string {
 		c.Dev = c.Dev || b
 	}
 	return problems
+}
+
+// loadAgentEnv applies SIGNET_AGENTS_ALLOW_PRIVATE_FILES.
+func (c *Config) loadAgentEnv(getenv func(string) string) []string {
+	const name = "SIGNET_AGENTS_ALLOW_PRIVATE_FILES"
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return []string{fmt.Sprintf("%s=%q is not a boolean", name, v)}
+	}
+	c.Agents.AllowPrivateFiles = b
+	return nil
 }
 
 // loadRPCEnv applies SIGNET_RPC_<CHAINID> variables.

@@ -106,6 +106,7 @@ func startProvider(ctx context.Context, cfg Config, log *slog.Logger) (p *provid
 	deps := op.Deps{
 		DB: p.db, Registry: p.registry, Keys: p.keys, Logger: log, Metrics: p.metrics,
 		Signatures: siwe.NewContractChecker(callers, time.Duration(cfg.RPCTimeout)),
+		Agents:     newAgents(cfg, callers, log),
 	}
 	if mainnet, ok := callers[1]; ok {
 		// SPEC: preferred_username is the ENS name where a chain-1 RPC resolves it.

@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"web":          {},
 	"siwe":         {"internal/random"},
 	"siwe/stellar": {},
-	"clients":      {"internal/random"},
+	"clients":      {"siwe", "internal/random"},
 	"storage":      {"siwe", "clients"},
 
 	// Plumbing shared by the surfaces.
@@ -34,18 +34,22 @@ var allowed = map[string][]string{
 	"internal/binding": {},
 	"internal/httpapi": {"siwe", "web", "internal/metrics", "internal/random"},
 	"internal/chain":   {"siwe"},
+	"internal/agents":  {"siwe", "clients", "internal/chain"},
 	"internal/keyring": {"storage", "clients"},
 
 	// The sign-in core and the surfaces over it.
-	"internal/signin":    {"siwe", "clients", "storage", "internal/httpapi", "internal/metrics", "internal/random"},
+	"internal/signin":    {"siwe", "clients", "storage", "internal/agents", "internal/httpapi", "internal/metrics", "internal/random"},
 	"internal/authorize": {"clients", "storage", "internal/binding", "internal/httpapi", "internal/signin"},
 	"internal/login":     {"siwe", "clients", "storage", "web", "internal/binding", "internal/httpapi", "internal/signin"},
 	"internal/headless":  {"siwe", "clients", "internal/httpapi", "internal/signin"},
 	"internal/demo":      {"web", "internal/httpapi", "internal/random"},
 	"internal/compat":    {"clients", "internal/httpapi", "internal/signin"},
 
+	// Wire profiles: one package each, over signin.Core.
+	"internal/profiles/siwa": {"siwe", "clients", "internal/compat", "internal/httpapi", "internal/signin"},
+
 	// The OpenID provider wires the surfaces; only cmd wires the provider.
-	"op": {"siwe", "clients", "storage", "web", "internal/authorize", "internal/binding", "internal/compat", "internal/demo", "internal/headless",
+	"op": {"siwe", "clients", "storage", "web", "internal/agents", "internal/authorize", "internal/binding", "internal/compat", "internal/demo", "internal/headless", "internal/profiles/siwa",
 		"internal/httpapi", "internal/keyring", "internal/login", "internal/metrics", "internal/random", "internal/signin"},
 	"cmd/signet": {"*"},
 

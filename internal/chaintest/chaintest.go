@@ -1,7 +1,8 @@
 // Package chaintest runs go-ethereum's simulated backend with the test
 // contracts of siwe/testdata/contracts (an ERC-1271 wallet, a developer
-// license, a CREATE2 wallet factory), for tests of contract-wallet and
-// on-chain license sign-ins in any package.
+// license, a CREATE2 wallet factory, ENS, an ERC-8004 agent registry), for
+// tests of contract-wallet, on-chain license and agent sign-ins in any
+// package.
 //
 // It is test support: every helper takes a testing.TB and fails the test on
 // error. It must not import package siwe, whose own tests use it.
@@ -71,8 +72,22 @@ func (c *Chain) ChainID() int64 { return c.chainID }
 // test.
 func (c *Chain) Send(t testing.TB, to *common.Address, data []byte) *types.Receipt {
 	t.Helper()
+	return c.SendFrom(t, c.key, to, data)
+}
+
+// SendFrom is Send from key's account, which must hold ether for the gas
+// (see [Chain.Fund]).
+func (c *Chain) SendFrom(t testing.TB, key *ecdsa.PrivateKey, to *common.Address, data []byte) *types.Receipt {
+	t.Helper()
+	return c.send(t, key, to, nil, data)
+}
+
+// send mines a transaction from key's account carrying value (nil: none)
+// and data to to.
+func (c *Chain) send(t testing.TB, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte) *types.Receipt {
+	t.Helper()
 	ctx := context.Background()
-	from := crypto.PubkeyToAddress(c.key.PublicKey)
+	from := crypto.PubkeyToAddress(key.PublicKey)
 	nonce, err := c.client.PendingNonceAt(ctx, from)
 	if err != nil {
 		t.Fatalf("PendingNonceAt: %v", err)
@@ -83,13 +98,14 @@ func (c *Chain) Send(t testing.TB, to *common.Address, data []byte) *types.Recei
 	}
 	tip := big.NewInt(1e9)
 	chainID := big.NewInt(c.chainID)
-	tx, err := types.SignNewTx(c.key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
+	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
 		ChainID:   chainID,
 		Nonce:     nonce,
 		GasTipCap: tip,
 		GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip),
 		Gas:       5_000_000,
 		To:        to,
+		Value:     value,
 		Data:      data,
 	})
 	if err != nil {

@@ -4,7 +4,8 @@
 //   - DIMO's /auth/web3/generate_challenge and submit_challenge (form,
 //     query or JSON parameters), so that DIMO's SDKs work by changing their
 //     base URL; their errors carry DIMO's "message" beside the OAuth fields;
-//   - the JSON nonce/verify pattern, /auth/nonce and /auth/verify.
+//   - the JSON nonce/verify pattern, /auth/nonce and /auth/verify, which
+//     also takes an agent's own SIWA message (SPEC "Agents").
 package headless
 
 import (
@@ -140,6 +141,10 @@ type nonceRequest struct {
 	ClientID string `json:"client_id"`
 	ChainID  int64  `json:"chain_id"`
 	Scope    string `json:"scope"`
+	// AgentID and AgentRegistry, together, name the agent that will sign
+	// in (SIWA): it is checked before the nonce is issued.
+	AgentID       *int64 `json:"agent_id"`
+	AgentRegistry string `json:"agent_registry"`
 }
 
 type nonceResponse struct {
@@ -166,7 +171,12 @@ func (a *API) nonce(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, httpapi.BadRequest("chain_id must be positive"), false)
 		return
 	}
-	ch, err := a.Core.IssueChallenge(r.Context(), signin.ChallengeRequest{ClientID: req.ClientID, Scope: req.Scope, Address: req.Address, ChainID: req.ChainID})
+	agent, err := signin.ParseAgent(req.AgentID, req.AgentRegistry)
+	if err != nil {
+		a.fail(w, r, err, false)
+		return
+	}
+	ch, err := a.Core.IssueChallenge(r.Context(), signin.ChallengeRequest{ClientID: req.ClientID, Scope: req.Scope, Address: req.Address, ChainID: req.ChainID, Agent: agent})
 	if err != nil {
 		a.fail(w, r, err, false)
 		return
@@ -192,7 +202,8 @@ type verifyRequest struct {
 }
 
 // verify is POST /auth/verify: the agent may sign the server's message or
-// its own EIP-4361 message carrying the server's nonce.
+// its own EIP-4361 or SIWA message carrying the server's nonce; a SIWA
+// message's agent is checked too, and its tokens carry it.
 func (a *API) verify(w http.ResponseWriter, r *http.Request) {
 	var req verifyRequest
 	if err := httpapi.DecodeJSON(r, &req); err != nil {

@@ -16,7 +16,7 @@ var rules = []rule{
 	{Name: "siwe: message domain is ours", File: "siwe/verify.go",
 		Old: "case m.Domain != v.cfg.Domain:", New: "case false:", Package: "siwe", Test: "."},
 	{Name: "siwe: message URI is ours", File: "siwe/verify.go",
-		Old: "case m.URI != v.cfg.URI:", New: "case false:", Package: "siwe", Test: "."},
+		Old: "case m.URI != uri:", New: "case false:", Package: "siwe", Test: "."},
 	{Name: "siwe: chain ID is allowed", File: "siwe/verify.go",
 		Old: "case !slices.Contains(v.cfg.ChainIDs, m.ChainID):", New: "case false:", Package: "siwe", Test: "."},
 	{Name: "siwe: chain ID is the challenge's", File: "siwe/verify.go",
@@ -35,6 +35,24 @@ var rules = []rule{
 		Old: "WHERE id = $2 AND used_at = 0 AND expires_at > $1`", New: "WHERE id = $2`", Package: "storage", Test: "."},
 	{Name: "storage: a code is redeemed once", File: "storage/hot.go",
 		Old: "AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > $1`", New: "AND code_hash IS NOT NULL`", Package: "storage", Test: "."},
+
+	// Agents (SPEC "Agents"; the siwa wire profile).
+	{Name: "agents: the registry is one the client accepts", File: "internal/agents/agents.go",
+		Old: "if !cl.AgentRegistryAllowed(a.Registry) {", New: "if false {", Package: "op", Test: "TestAgentOwnershipRules"},
+	{Name: "agents: the signer owns the agent", File: "internal/agents/agents.go",
+		Old: "case owner == account:", New: "case owner == account || true:", Package: "op", Test: "TestAgentOwnershipRules"},
+	{Name: "agents: or is its agent wallet", File: "internal/agents/agents.go",
+		Old: "case wallet == account:", New: "case wallet == account || true:", Package: "op", Test: "TestAgentOwnershipRules"},
+	{Name: "agents: offline only where the client accepts it", File: "internal/agents/agents.go",
+		Old: "if cl.AgentOffline {", New: "if true {", Package: "op", Test: "TestAgentWithoutRPC"},
+	{Name: "agents: a SIWA message's agent is checked", File: "internal/signin/agent.go",
+		Old: "if res.Agent == nil {", New: "if true {", Package: "op", Test: "TestAgentOwnershipRules"},
+	{Name: "agents: registration files not from the operator's network", File: "internal/agents/dial.go",
+		Old: "if err != nil || !public(ip) {", New: "if err != nil || (!public(ip) && false) {", Package: "internal/agents", Test: "TestFilesRefuseTheOperatorsNetwork"},
+	{Name: "agents: the siwa profile takes only a token of its client", File: "internal/profiles/siwa/bearer.go",
+		Old: "!slices.Contains(c.Audience, clientID)", New: "false", Package: "op", Test: "TestSIWAProfileRefuses"},
+	{Name: "agents: the siwa profile takes only SIWA messages", File: "internal/profiles/siwa/siwa.go",
+		Old: "URI: p.verifyURI(cl), Agent: true}", New: "URI: p.verifyURI(cl)}", Package: "op", Test: "TestSIWAProfileRefuses"},
 
 	// Browser binding (SPEC "Browser binding").
 	{Name: "binding: login page and its JSON endpoints", File: "internal/login/login.go",

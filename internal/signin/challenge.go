@@ -32,6 +32,9 @@ type ChallengeRequest struct {
 	// AuthRequest is the browser authorization request the challenge
 	// completes; nil for a headless sign-in.
 	AuthRequest *storage.AuthRequest
+	// Agent, if set, is the agent Address will sign in as (SIWA): whether
+	// it may is checked before the challenge is issued.
+	Agent *siwe.Agent
 }
 
 // errNoHeadless answers a headless request for a client registered
@@ -67,6 +70,11 @@ func (c *Core) IssueChallenge(ctx context.Context, r ChallengeRequest) (*siwe.Ch
 	chainID, err := c.chain(cl, common.HexToAddress(r.Address), r.ChainID)
 	if err != nil {
 		return nil, err
+	}
+	if r.Agent != nil {
+		if err := c.Agents.Allow(ctx, cl, common.HexToAddress(r.Address), *r.Agent); err != nil {
+			return nil, err
+		}
 	}
 	issue := siwe.IssueRequest{
 		Address:     r.Address,

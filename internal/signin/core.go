@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/agents"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/metrics"
 	"github.com/signet-id/signet/siwe"
@@ -47,15 +48,19 @@ type Config struct {
 	LoginTTL time.Duration
 }
 
-// Deps are the parts Core works with; Names, Metrics, Log and Now may be nil.
+// Deps are the parts Core works with; Names, Agents, Metrics, Log and Now
+// may be nil.
 type Deps struct {
 	Verifier *siwe.Verifier
 	Clients  Clients
 	Tokens   Tokens
 	Names    Names
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Agents checks agent sign-ins (SIWA); nil reads no registry, so that
+	// agents sign in only offline, where their client accepts it.
+	Agents  *agents.Checker
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Core runs sign-ins for every surface.
@@ -74,6 +79,9 @@ func New(cfg Config, d Deps) *Core {
 	}
 	if d.Metrics == nil {
 		d.Metrics = metrics.New(nil)
+	}
+	if d.Agents == nil {
+		d.Agents = agents.New(agents.Config{Log: d.Log})
 	}
 	return &Core{cfg: cfg, Deps: d}
 }

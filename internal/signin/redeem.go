@@ -11,6 +11,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/agents"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/random"
 	"github.com/signet-id/signet/siwe"
@@ -58,8 +59,13 @@ func (c *Core) Redeem(ctx context.Context, r RedeemRequest) (*oidc.AccessTokenRe
 		c.audit(ctx, r.Flow, cl.ID, res, err)
 		return nil, err
 	}
+	agent, err := c.agent(ctx, cl, res)
+	if err != nil {
+		c.audit(ctx, r.Flow, cl.ID, res, err)
+		return nil, err
+	}
 	issued := time.Now()
-	resp, err := c.Tokens.Issue(ctx, res.Challenge, c.login(ctx, res, headlessAMR))
+	resp, err := c.Tokens.Issue(ctx, res.Challenge, c.login(ctx, res, headlessAMR, agent))
 	c.audit(ctx, r.Flow, cl.ID, res, err)
 	if err != nil {
 		return nil, err
@@ -77,7 +83,8 @@ func (c *Core) Complete(ctx context.Context, authRequestID string, ch *siwe.Chal
 		c.audit(ctx, "browser", ch.ClientID, nil, err)
 		return "", err
 	}
-	next, err := c.Tokens.Complete(ctx, authRequestID, ch, c.login(ctx, res, browserAMR))
+	// The page signs the server's EIP-4361 text, which names no agent.
+	next, err := c.Tokens.Complete(ctx, authRequestID, ch, c.login(ctx, res, browserAMR, nil))
 	c.audit(ctx, "browser", ch.ClientID, res, err)
 	return next, err
 }
@@ -142,11 +149,12 @@ func Subject(chainID int64, address common.Address) string {
 	return "eip155:" + strconv.FormatInt(chainID, 10) + ":" + address.Hex()
 }
 
-// login turns a verified signature into the login record tokens refer to.
-// When the app asked for the profile and a name resolver is configured,
-// the account's primary ENS name is looked up once, here; a lookup that
-// fails leaves the address as the username.
-func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string) *storage.Login {
+// login turns a verified signature into the login record tokens refer to,
+// with the agent that signed in, if any. When the app asked for the
+// profile and a name resolver is configured, the account's primary ENS
+// name is looked up once, here; a lookup that fails leaves the address as
+// the username.
+func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string, agent *agents.Facts) *storage.Login {
 	now := c.Now()
 	signer := ""
 	if res.Signer != res.Address {
@@ -160,7 +168,7 @@ func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string) *stora
 		}
 		name = n
 	}
-	return &storage.Login{
+	l := &storage.Login{
 		ID:        siwe.OrderedID(now, random.Base64(18)),
 		Name:      name,
 		Subject:   Subject(res.ChainID, res.Address),
@@ -173,6 +181,11 @@ func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string) *stora
 		AuthTime:  now,
 		ExpiresAt: now.Add(c.cfg.LoginTTL),
 	}
+	if agent != nil {
+		l.AgentRegistry, l.AgentID, l.AgentVerified = agent.Agent.Registry.String(), agent.Agent.ID, agent.Verified
+		l.AgentName, l.AgentServices = agent.Name, agent.Services
+	}
+	return l
 }
 
 // LicenseSigners implements siwe.Delegates: a developer license's

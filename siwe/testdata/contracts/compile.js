@@ -20,6 +20,7 @@ const sources = [
   'UniversalSigValidator.sol',
   'TestENSRegistry.sol',
   'TestENSResolver.sol',
+  'TestAgentRegistry.sol',
 ];
 const input = {
   language: 'Solidity',
@@ -56,6 +57,7 @@ const want = {
   'UniversalSigValidator.sol': ['ValidateSigOffchain'],
   'TestENSRegistry.sol': ['TestENSRegistry'],
   'TestENSResolver.sol': ['TestENSResolver'],
+  'TestAgentRegistry.sol': ['TestAgentRegistry'],
 };
 for (const [file, names] of Object.entries(want)) {
   for (const name of names) {
