@@ -12,6 +12,8 @@ import (
 	"github.com/signet-id/signet/internal/headless"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/login"
+	"github.com/signet-id/signet/internal/profiles/defimara"
+	"github.com/signet-id/signet/internal/profiles/reppo"
 	"github.com/signet-id/signet/internal/profiles/siwa"
 	"github.com/signet-id/signet/web"
 )
@@ -29,6 +31,9 @@ func (s *Server) routes() http.Handler {
 	// Wire profiles: one line per profile package.
 	profiles := map[string]http.Handler{
 		"siwa": siwa.New(siwa.Config{Core: s.core, Limits: s.limits, Keys: s.keys, Issuer: s.cfg.Issuer, Log: s.log, Now: s.now}),
+		// Agent logins that hand out Signet's own EIP-4361 text to sign.
+		"defimara": defimara.New(defimara.Config{Core: s.core, Limits: s.limits, Log: s.log}),
+		"reppo":    reppo.New(reppo.Config{Core: s.core, Limits: s.limits, Log: s.log}),
 	}
 	mux.Handle(compat.Prefix, &compat.Router{Clients: s.clients, Profiles: profiles, Log: s.log})
 	if s.cfg.Demo {

@@ -47,11 +47,18 @@ var allowed = map[string][]string{
 
 	// Wire profiles: one package each, over signin.Core.
 	"internal/profiles/siwa": {"siwe", "clients", "internal/compat", "internal/httpapi", "internal/signin"},
+	// Profiles whose message is the core's own challenge, as it is.
+	"internal/profiles/defimara": {"siwe", "internal/compat", "internal/httpapi", "internal/signin"},
+	"internal/profiles/reppo":    {"siwe", "internal/compat", "internal/httpapi", "internal/signin"},
 
 	// The OpenID provider wires the surfaces; only cmd wires the provider.
 	"op": {"siwe", "clients", "storage", "web", "internal/agents", "internal/authorize", "internal/binding", "internal/compat", "internal/demo", "internal/headless", "internal/profiles/siwa",
+		"internal/profiles/defimara", "internal/profiles/reppo",
 		"internal/httpapi", "internal/keyring", "internal/login", "internal/metrics", "internal/random", "internal/signin"},
 	"cmd/signet": {"*"},
+
+	// The library resource servers import: nothing of ours.
+	"resource": {},
 
 	// Test support and tools.
 	"internal/chaintest":   {},
@@ -130,10 +137,11 @@ func TestImportDirections(t *testing.T) {
 }
 
 // testMayImport allows the end-to-end tests of a package to reach past it:
-// op's tests run the whole server and check what its parts store.
+// op's tests run the whole server and check what its parts store;
+// resource's tests start a real Signet to get tokens from.
 func testMayImport(pkg, imp string) bool {
 	switch pkg {
-	case "op", "cmd/signet", "internal/signin", "internal/keyring", "internal/newcomer":
+	case "op", "cmd/signet", "internal/signin", "internal/keyring", "internal/newcomer", "resource":
 		return !strings.HasPrefix(imp, "cmd/")
 	}
 	return false
