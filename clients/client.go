@@ -25,7 +25,8 @@ type Client struct {
 	RedirectURIs []string
 	// PostLogoutRedirectURIs are the registered post-logout redirect URIs.
 	PostLogoutRedirectURIs []string
-	// Scopes are the scopes this client may receive.
+	// Scopes are the scopes this client may receive: known scopes (see
+	// KnownScopes), then the API scopes of its own (see IsAPIScope).
 	Scopes []string
 	// AccessTokenTTL overrides the default access token lifetime when non-zero.
 	AccessTokenTTL time.Duration

@@ -84,7 +84,9 @@ type Params struct {
 	PostLogoutRedirectURIs []string
 	// Public marks a client without a secret, which must use PKCE.
 	Public bool
-	// Scopes are the scopes the client may receive; empty means all of KnownScopes.
+	// Scopes are the scopes the client may receive: known scopes and API
+	// scopes of its own (see IsAPIScope); naming no known scope means all of
+	// KnownScopes.
 	Scopes []string
 	// AccessTokenTTL overrides the access token lifetime; zero keeps the default.
 	AccessTokenTTL time.Duration

@@ -445,7 +445,7 @@ func TestUpdateRejected(t *testing.T) {
 		{"removing an unregistered signer", Changes{RemoveSigners: []string{strings.ToLower(addrC)}},
 			[]string{"signer " + addrC + " is not registered"}},
 		{"empty name", Changes{Name: ptr(" ")}, []string{"name is required"}},
-		{"unknown scope", Changes{Scopes: &[]string{"admin"}}, []string{`scope "admin" is unknown ` + knownList}},
+		{"unknown scope", Changes{Scopes: &[]string{"Admin"}}, []string{`scope "Admin" is neither a known scope ` + knownList + apiScopeWords}},
 		{"TTL over the cap", Changes{IDTokenTTL: ptr(MaxTTL + 1)}, []string{"ID token TTL 336h0m0.000000001s exceeds the maximum of 336h0m0s"}},
 		{"several problems", Changes{Name: ptr(""), RemoveRedirectURIs: []string{"https://app.example/cb"}}, []string{
 			"name is required",

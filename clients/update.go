@@ -20,7 +20,8 @@ type Changes struct {
 	RemoveRedirectURIs []string
 	// PostLogoutRedirectURIs replaces the post-logout redirect URIs.
 	PostLogoutRedirectURIs *[]string
-	// Scopes replaces the allowed scopes; an empty list allows all of KnownScopes.
+	// Scopes replaces the allowed scopes, known and API ones; naming no known
+	// scope allows all of KnownScopes.
 	Scopes *[]string
 	// AddSigners are "0x…" addresses to allow as signers.
 	AddSigners []string

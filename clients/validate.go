@@ -3,6 +3,7 @@ package clients
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -177,24 +178,73 @@ func IsLoopbackHost(host string) bool {
 	return false
 }
 
-// checkScopes validates scopes and returns them without duplicates; an empty
-// list stands for every known scope.
-func checkScopes(p *problems, scopes []string) []string {
-	known := KnownScopes()
-	if len(scopes) == 0 {
-		return known
-	}
-	out := make([]string, 0, len(scopes))
-	for _, s := range scopes {
-		if !slices.Contains(known, s) {
-			p.addf("scope %q is unknown (known: %s)", s, strings.Join(known, ", "))
-			continue
-		}
-		if !slices.Contains(out, s) {
+// MaxAPIScopes bounds how many API scopes of its own a client may carry:
+// enough for any API's permissions, and few enough that every token,
+// introspection answer and consent list that names them stays short.
+const MaxAPIScopes = 32
+
+// apiScopeName is the form of an API scope: a lowercase letter, then up to
+// 63 of a-z 0-9 _ . : - (RFC 6749 §3.3 allows more; this keeps scope names
+// free of anything that needs quoting in a header, a log line or a URL).
+var apiScopeName = regexp.MustCompile(`^[a-z][a-z0-9_.:-]{0,63}$`)
+
+// unofferedScopes are OpenID Connect scopes Signet has no claims for
+// (OpenID Connect Core §5.4): taken as API scopes they would promise an
+// app an e-mail address, a phone number or a postal address.
+var unofferedScopes = []string{"email", "phone", "address"}
+
+// IsAPIScope reports whether scope is an API scope: a name of the client's
+// own choosing outside KnownScopes, for the client's API (SPEC "API keys").
+func IsAPIScope(scope string) bool {
+	return !slices.Contains(KnownScopes(), scope) && !slices.Contains(unofferedScopes, scope) && apiScopeName.MatchString(scope)
+}
+
+// APIScopes returns the client's API scopes (see IsAPIScope), in order.
+func (c *Client) APIScopes() []string {
+	var out []string
+	for _, s := range c.Scopes {
+		if IsAPIScope(s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// checkScopes validates scopes and returns them without duplicates: the
+// known scopes named, then the API scopes. A list that names no known
+// scope allows every known one, so that "--scope read --scope trade" adds
+// API scopes to a client that still signs people in.
+func checkScopes(p *problems, scopes []string) []string {
+	known := KnownScopes()
+	var oidcScopes, api []string
+	for _, s := range scopes {
+		switch {
+		case slices.Contains(known, s):
+			if !slices.Contains(oidcScopes, s) {
+				oidcScopes = append(oidcScopes, s)
+			}
+		case slices.Contains(unofferedScopes, s):
+			p.addf("scope %q is an OpenID Connect scope Signet does not offer %s", s, knownNames(known))
+		case IsAPIScope(s):
+			if !slices.Contains(api, s) {
+				api = append(api, s)
+			}
+		default:
+			p.addf("scope %q is neither a known scope %s nor an API scope (a lowercase letter, then up to 63 of a-z 0-9 _ . : -)", s, knownNames(known))
+		}
+	}
+	if len(api) > MaxAPIScopes {
+		p.addf("%d API scopes; a client may have at most %d", len(api), MaxAPIScopes)
+	}
+	if len(oidcScopes) == 0 {
+		oidcScopes = known
+	}
+	return append(oidcScopes, api...)
+}
+
+// knownNames is "(known: openid, profile, …)" for problem descriptions.
+func knownNames(known []string) string {
+	return "(known: " + strings.Join(known, ", ") + ")"
 }
 
 // checkTTL records a problem when a lifetime override is out of bounds.

@@ -3,6 +3,7 @@ package clients
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,18 @@ const (
 )
 
 const knownList = "(known: openid, profile, offline_access, siwe, agent)"
+
+// apiScopeWords end the problem of a scope that is no API scope either.
+const apiScopeWords = " nor an API scope (a lowercase letter, then up to 63 of a-z 0-9 _ . : -)"
+
+// apiScopes returns n distinct API scope names.
+func apiScopes(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "scope" + strconv.Itoa(i)
+	}
+	return out
+}
 
 func validParams() Params {
 	return Params{Name: "App", RedirectURIs: []string{"https://app.example/cb"}}
@@ -86,10 +99,21 @@ func TestAddValidation(t *testing.T) {
 			[]string{`post-logout redirect URI "https://app.example/bye#x" has a fragment (RFC 6749 §3.1.2)`}},
 
 		// Scopes.
-		{"unknown scope", func(p *Params) { p.Scopes = []string{"openid", "admin"} }, true,
-			[]string{`scope "admin" is unknown ` + knownList}},
+		{"API scopes beside known ones", func(p *Params) { p.Scopes = []string{"openid", "admin", "trade:spot"} }, true, nil},
 		{"scope case matters", func(p *Params) { p.Scopes = []string{"OpenID"} }, true,
-			[]string{`scope "OpenID" is unknown ` + knownList}},
+			[]string{`scope "OpenID" is neither a known scope ` + knownList + apiScopeWords}},
+		{"API scope with a space", func(p *Params) { p.Scopes = []string{"read write"} }, true,
+			[]string{`scope "read write" is neither a known scope ` + knownList + apiScopeWords}},
+		{"API scope starting with a digit", func(p *Params) { p.Scopes = []string{"1read"} }, true,
+			[]string{`scope "1read" is neither a known scope ` + knownList + apiScopeWords}},
+		{"API scope of 65 characters", func(p *Params) { p.Scopes = []string{"a" + strings.Repeat("b", 64)} }, true,
+			[]string{`scope "a` + strings.Repeat("b", 64) + `" is neither a known scope ` + knownList + apiScopeWords}},
+		{"API scope of 64 characters", func(p *Params) { p.Scopes = []string{"a" + strings.Repeat("b", 63)} }, true, nil},
+		{"an OpenID Connect scope Signet does not offer", func(p *Params) { p.Scopes = []string{"openid", "email"} }, true,
+			[]string{`scope "email" is an OpenID Connect scope Signet does not offer ` + knownList}},
+		{"32 API scopes", func(p *Params) { p.Scopes = apiScopes(32) }, true, nil},
+		{"33 API scopes", func(p *Params) { p.Scopes = apiScopes(33) }, true,
+			[]string{"33 API scopes; a client may have at most 32"}},
 
 		// Token lifetimes.
 		{"negative access token TTL", func(p *Params) { p.AccessTokenTTL = -time.Second }, true,
@@ -145,13 +169,13 @@ func TestAddValidation(t *testing.T) {
 		{"several problems", func(p *Params) {
 			p.Name = ""
 			p.RedirectURIs = []string{"foo", "https://ok.example/cb", "http://app.example/cb"}
-			p.Scopes = []string{"admin"}
+			p.Scopes = []string{"Admin"}
 			p.AccessTokenTTL = -time.Second
 		}, true, []string{
 			"name is required",
 			`redirect URI "foo" is not an absolute URL`,
 			`redirect URI "http://app.example/cb" uses http on a non-loopback host; use https (RFC 6749 §3.1.2.1)`,
-			`scope "admin" is unknown ` + knownList,
+			`scope "Admin" is neither a known scope ` + knownList + apiScopeWords,
 			"access token TTL -1s is negative",
 		}},
 	}
@@ -205,5 +229,38 @@ func TestKnownScopesIsACopy(t *testing.T) {
 	s[0] = "changed"
 	if got := KnownScopes(); !slices.Equal(got, want) {
 		t.Fatalf("KnownScopes() after mutating a result = %q", got)
+	}
+}
+
+// TestAPIScopes: a client's own API scopes are kept after its known ones,
+// without duplicates; naming only API scopes keeps every known scope, so
+// the client still signs people in; tokens may carry them (ScopeAllowed).
+func TestAPIScopes(t *testing.T) {
+	reg, _, _ := newTestRegistry()
+	p := validParams()
+	p.Scopes = []string{"read", "trade", "read"}
+	c, _, err := reg.Add(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(KnownScopes(), "read", "trade"); !slices.Equal(c.Scopes, want) {
+		t.Fatalf("scopes = %q, want %q", c.Scopes, want)
+	}
+	if !slices.Equal(c.APIScopes(), []string{"read", "trade"}) || !c.ScopeAllowed("trade") || c.ScopeAllowed("withdraw") {
+		t.Fatalf("APIScopes = %q; ScopeAllowed(trade) = %v", c.APIScopes(), c.ScopeAllowed("trade"))
+	}
+	p.Scopes = []string{"trade", "openid", "siwe"}
+	p.ID = "named"
+	c, _, err = reg.Add(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"openid", "siwe", "trade"}; !slices.Equal(c.Scopes, want) {
+		t.Fatalf("scopes = %q, want %q", c.Scopes, want)
+	}
+	for s, want := range map[string]bool{"read": true, "trade:spot": true, "a.b_c-d": true, "openid": false, "agent": false, "email": false, "Read": false, "": false} {
+		if got := IsAPIScope(s); got != want {
+			t.Errorf("IsAPIScope(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

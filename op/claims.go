@@ -25,12 +25,15 @@ const (
 	ClaimAgentVerified = "agent_verified"
 	ClaimAgentName     = "agent_name"
 	ClaimAgentServices = "agent_services"
+	// ClaimAPIKeyID names the API key an access token was exchanged for
+	// (SPEC "API keys").
+	ClaimAPIKeyID = "api_key_id"
 )
 
 // supportedClaims are the claims discovery advertises.
 var supportedClaims = []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp",
 	"preferred_username", ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner,
-	ClaimAgentID, ClaimAgentRegistry, ClaimAgentVerified, ClaimAgentName, ClaimAgentServices}
+	ClaimAgentID, ClaimAgentRegistry, ClaimAgentVerified, ClaimAgentName, ClaimAgentServices, ClaimAPIKeyID}
 
 // loginClaims are the claims every token and userinfo answer carries, plus
 // those the scopes unlock.

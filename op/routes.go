@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-id/signet/internal/apikeys"
 	"github.com/signet-id/signet/internal/authorize"
+	"github.com/signet-id/signet/internal/bearer"
 	"github.com/signet-id/signet/internal/compat"
 	"github.com/signet-id/signet/internal/demo"
 	"github.com/signet-id/signet/internal/headless"
@@ -36,6 +38,8 @@ func (s *Server) routes() http.Handler {
 		"reppo":    reppo.New(reppo.Config{Core: s.core, Limits: s.limits, Log: s.log}),
 	}
 	mux.Handle(compat.Prefix, &compat.Router{Clients: s.clients, Profiles: profiles, Log: s.log})
+	// API keys: a wallet's, made with its access token (op/apikeys.go checks them at introspection and exchange).
+	(&apikeys.API{Keys: s.apiKeys, Verifier: bearer.New(s.keys, s.cfg.Issuer, s.now), Issued: s.db, Limits: s.limits, Log: s.log, Wrap: s.cors.Handler}).Register(mux)
 	if s.cfg.Demo {
 		demo.New(s.cfg.Issuer, s.path("/demo"), s.cfg.CryptoKey[:], s.pages, s.log).Register(mux)
 		// In dev mode the issuer's root is where a newcomer lands: the demo.
@@ -48,8 +52,8 @@ func (s *Server) routes() http.Handler {
 	guard := &authorize.Guard{Clients: s.clients, Requests: s.db, Binding: s.binding, Pages: s.pages, Limits: s.limits, Log: s.log}
 	mux.Handle("/authorize", guard.Authorize(s.authorizeResponses(s.provider)))
 	mux.Handle("/authorize/callback", guard.Callback(s.authorizeResponses(s.provider)))
-	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.provider)))
-	mux.Handle("/oauth/introspect", s.oauthErrors(introspectionAuth(s.provider)))
+	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.exchangeAPIKeys(s.provider))))
+	mux.Handle("/oauth/introspect", s.oauthErrors(introspectionAuth(s.introspectAPIKeys(s.provider))))
 	mux.Handle("/revoke", s.oauthErrors(s.provider))
 	mux.Handle("/end_session", s.endSession(s.oauthErrors(s.provider)))
 	mux.Handle("/userinfo", s.userinfoErrors(s.provider))
@@ -77,7 +81,7 @@ var knownRoutes = []string{
 	"/.well-known/openid-configuration", "/keys", "/authorize/callback", "/authorize", "/oauth/token",
 	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/challenge", "/login/verify", "/login/continue",
 	"/login", "/auth/web3/generate_challenge", "/auth/web3/submit_challenge", "/auth/nonce", "/auth/verify",
-	"/static/", "/demo", "/healthz", "/ready", "/metrics", "/compat/",
+	"/static/", "/demo", "/healthz", "/ready", "/metrics", "/compat/", "/api/keys",
 }
 
 // timeIssuance records the latency of successful token endpoint answers.

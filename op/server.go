@@ -15,6 +15,7 @@ import (
 
 	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/agents"
+	"github.com/signet-id/signet/internal/apikeys"
 	"github.com/signet-id/signet/internal/binding"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/keyring"
@@ -93,6 +94,7 @@ type Server struct {
 	provider *zop.Provider
 	store    *store
 	core     *signin.Core
+	apiKeys  *apikeys.Keys
 	limits   *httpapi.Limits
 	binding  binding.Cookie
 	issuer   *url.URL
@@ -166,6 +168,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.core = signin.New(signin.Config{ChainIDs: cfg.ChainIDs, LoginTTL: cfg.AuthRequestTTL}, signin.Deps{
 		Verifier: verifier, Clients: d.Registry, Tokens: s, Names: d.Names, Agents: d.Agents, Metrics: d.Metrics, Log: d.Logger, Now: d.Now,
 	})
+	s.apiKeys = apikeys.New(apikeys.Config{Store: d.DB, Clients: d.Registry, Log: d.Logger, Now: d.Now})
 	s.handler = s.routes()
 	return s, nil
 }
@@ -187,7 +190,7 @@ func (s *Server) newProvider(tokens *tokenCrypto) (*zop.Provider, error) {
 	origins := clients.NewOrigins(s.clients, s.now, 10*time.Second)
 	corsOpts := cors.Options{
 		AllowOriginFunc:  origins.Allowed,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type"},
 		AllowCredentials: false,
 		MaxAge:           600,

@@ -399,6 +399,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	err := g.WithContext(ctx).AutoMigrate(
 		&clientRow{}, &challengeRow{}, &loginRow{}, &authRequestRow{},
 		&tokenRow{}, &signingKeyRow{}, &settingRow{}, &sessionRow{},
+		&apiKeyRow{},
 	)
 	if err != nil {
 		return fmt.Errorf("migrate %s schema: %w", db.driver, err)

@@ -106,7 +106,7 @@ func TestClientsCommands(t *testing.T) {
 	}
 
 	// Bad input is refused with every problem, and nothing is stored.
-	_, err = run(t, env, "clients", "add", "--name", "", "--redirect-uri", "not a url", "--scope", "admin")
+	_, err = run(t, env, "clients", "add", "--name", "", "--redirect-uri", "not a url", "--scope", "Admin")
 	var ve *clients.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) < 3 {
 		t.Fatalf("invalid add: %v", err)

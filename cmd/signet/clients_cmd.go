@@ -77,7 +77,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, add bool) {
 	fs.StringVar(&f.name, "name", "", "display name shown on the login page")
 	fs.Var(&f.redirects, "redirect-uri", "redirect URI (repeatable; on update: replaces the list)")
 	fs.Var(&f.postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
-	fs.Var(&f.scopes, "scope", "allowed scope (repeatable; default: all)")
+	fs.Var(&f.scopes, "scope", "allowed scope, known (openid, profile, …) or an API scope of your own such as read (repeatable; naming no known scope allows all known ones)")
 	fs.DurationVar(&f.accessTTL, "access-token-ttl", 0, "access token lifetime override (max 336h)")
 	fs.DurationVar(&f.idTTL, "id-token-ttl", 0, "ID token lifetime override (max 336h)")
 	fs.DurationVar(&f.refreshTTL, "refresh-token-ttl", 0, "refresh token lifetime override (max 336h)")

@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"internal/chain":   {"siwe"},
 	"internal/agents":  {"siwe", "clients", "internal/chain"},
 	"internal/keyring": {"storage", "clients"},
+	"internal/bearer":  {},
 
 	// The sign-in core and the surfaces over it.
 	"internal/signin":    {"siwe", "clients", "storage", "internal/agents", "internal/httpapi", "internal/metrics", "internal/random"},
@@ -44,15 +45,17 @@ var allowed = map[string][]string{
 	"internal/headless":  {"siwe", "clients", "internal/httpapi", "internal/signin"},
 	"internal/demo":      {"web", "internal/httpapi", "internal/random"},
 	"internal/compat":    {"clients", "internal/httpapi", "internal/signin"},
+	// API keys: their rules and the wallet's endpoints.
+	"internal/apikeys": {"clients", "storage", "internal/bearer", "internal/httpapi"},
 
 	// Wire profiles: one package each, over signin.Core.
-	"internal/profiles/siwa": {"siwe", "clients", "internal/compat", "internal/httpapi", "internal/signin"},
+	"internal/profiles/siwa": {"siwe", "clients", "internal/bearer", "internal/compat", "internal/httpapi", "internal/signin"},
 	// Profiles whose message is the core's own challenge, as it is.
 	"internal/profiles/defimara": {"siwe", "internal/compat", "internal/httpapi", "internal/signin"},
 	"internal/profiles/reppo":    {"siwe", "internal/compat", "internal/httpapi", "internal/signin"},
 
 	// The OpenID provider wires the surfaces; only cmd wires the provider.
-	"op": {"siwe", "clients", "storage", "web", "internal/agents", "internal/authorize", "internal/binding", "internal/compat", "internal/demo", "internal/headless", "internal/profiles/siwa",
+	"op": {"siwe", "clients", "storage", "web", "internal/agents", "internal/apikeys", "internal/authorize", "internal/bearer", "internal/binding", "internal/compat", "internal/demo", "internal/headless", "internal/profiles/siwa",
 		"internal/profiles/defimara", "internal/profiles/reppo",
 		"internal/httpapi", "internal/keyring", "internal/login", "internal/metrics", "internal/random", "internal/signin"},
 	"cmd/signet": {"*"},

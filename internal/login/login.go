@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -174,6 +175,15 @@ func scopeClaims(scopes []string) []string {
 	}
 	if slices.Contains(scopes, oidc.ScopeOfflineAccess) {
 		out = append(out, "Access while you are away (a refresh token)")
+	}
+	var api []string
+	for _, s := range scopes {
+		if clients.IsAPIScope(s) {
+			api = append(api, s)
+		}
+	}
+	if len(api) > 0 {
+		out = append(out, "Permissions in the app's own API: "+strings.Join(api, ", "))
 	}
 	return out
 }
