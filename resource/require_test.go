@@ -1,12 +1,16 @@
 package resource
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet/clients"
 	"github.com/signet-id/signet/internal/clocktest"
 )
 
@@ -32,10 +36,6 @@ func TestSignetIntrospection(t *testing.T) {
 	}
 	if s.introspectHits.Load() != 1 || s.jwksHits.Load() != 0 {
 		t.Fatalf("introspection %d, JWKS %d requests; want 1 and 0", s.introspectHits.Load(), s.jwksHits.Load())
-	}
-	// Signet has no API keys yet: its access token stands in for one.
-	if w := call(v.Require(), "X-API-Key", access); w.Code != http.StatusOK || s.introspectHits.Load() != 1 {
-		t.Fatalf("X-API-Key: %d %s after %d introspections (want the cached answer)", w.Code, w.Body, s.introspectHits.Load())
 	}
 
 	s.revoke(t, id, secret, access)
@@ -105,4 +105,63 @@ func TestSignetCustomEnvelope(t *testing.T) {
 	check(call(v.Require("profile"), bearer(access)...), http.StatusForbidden, "INSUFFICIENT_SCOPE")
 	check(call(v.Require(), bearer(access+"x")...), http.StatusUnauthorized, "INVALID_TOKEN")
 	check(call(v.Require()), http.StatusUnauthorized, "INVALID_TOKEN")
+}
+
+// TestSignetAPIKey: a wallet's API key, made at Signet's /api/keys, is
+// accepted as X-API-Key with its own scopes only, and refused once revoked
+// (after the cache's time).
+func TestSignetAPIKey(t *testing.T) {
+	s := startSignet(t)
+	c, secret, err := s.Registry.Add(context.Background(), clients.Params{
+		Name: "Trading API", RedirectURIs: []string{"https://app.example/cb"}, Scopes: []string{"openid", "read", "trade"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	access, _, address := s.login(t, c.ID, secret, "openid read trade")
+	created := s.apiKeys(t, http.MethodPost, "", access, map[string]any{"label": "bot", "scopes": []string{"read"}}, http.StatusCreated)
+	key, keyID := created["key"].(string), created["id"].(string)
+
+	clock := clocktest.New(time.Now())
+	v := newVerifier(t, s, clock, c.ID, func(cfg *Config) { cfg.ClientID, cfg.ClientSecret = c.ID, secret })
+	w := call(v.Require("read"), "X-API-Key", key)
+	if w.Code != http.StatusOK {
+		t.Fatalf("X-API-Key: %d %s", w.Code, w.Body)
+	}
+	var p Principal
+	_ = json.Unmarshal(w.Body.Bytes(), &p)
+	if p.Subject != "eip155:1:"+address || p.APIKeyID != keyID || p.ClientID != c.ID || p.HasScope("trade") {
+		t.Fatalf("principal = %+v", p)
+	}
+	refused(t, call(v.Require("trade"), "X-API-Key", key), http.StatusForbidden, CodeInsufficientScope, "lacks a scope")
+
+	s.apiKeys(t, http.MethodDelete, "/"+keyID, access, nil, http.StatusNoContent)
+	clock.Advance(10 * time.Second)
+	refused(t, call(v.Require("read"), "X-API-Key", key), http.StatusUnauthorized, CodeInvalidToken, "not active")
+}
+
+// apiKeys calls Signet's /api/keys<path> with a Bearer token and returns
+// the JSON answer, failing unless the status is want.
+func (s *signet) apiKeys(t *testing.T, method, path, token string, body any, want int) map[string]any {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.Issuer+"/api/keys"+path, r)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s /api/keys%s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	m := map[string]any{}
+	_ = json.Unmarshal(raw, &m)
+	return m
 }
