@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +24,10 @@ import (
 	"github.com/signet-id/signet/siwe"
 )
 
-const issuer = "http://localhost:8080"
+const (
+	issuer = "http://localhost:8080"
+	module = "github.com/signet-id/signet"
+)
 
 // wallet is the person's (or agent's) key in the browser.
 type wallet struct{ key *ecdsa.PrivateKey }
@@ -73,34 +74,47 @@ func TestNewcomerPath(t *testing.T) {
 		signInThrough(t, bin, w, issuer+"/demo/start")
 	})
 
-	env := runShellBlocks(t, dir, blocks)
+	sh := newShell(t, dir)
 	for _, b := range blocks {
-		switch b.Kind {
-		case "go-webapp":
-			t.Run(fmt.Sprintf("Go example at README line %d", b.Line), func(t *testing.T) {
-				runGoProgram(t, b, env, true)
-				signInThrough(t, bin, w, "http://localhost:3000/")
-			})
-		case "node-webapp":
-			t.Run(fmt.Sprintf("Node example at README line %d", b.Line), func(t *testing.T) {
-				runNode(t, b, env, true)
-				signInThrough(t, bin, w, "http://localhost:3000/")
-			})
-		case "go-verify":
-			t.Run(fmt.Sprintf("Go resource server at README line %d", b.Line), func(t *testing.T) {
-				token := headlessToken(t, env["AGENT_CLIENT"])
-				out := runGoProgram(t, b, map[string]string{"CLIENT_ID": env["AGENT_CLIENT"], "ACCESS_TOKEN": token}, false)
-				if !strings.Contains(out, "valid: eip155:1:") {
-					t.Fatalf("the resource server example printed %q", out)
-				}
-			})
-		case "node-script":
-			t.Run(fmt.Sprintf("Node script at README line %d", b.Line), func(t *testing.T) {
-				if out := runNode(t, b, env, false); !strings.Contains(out, "access token for") {
-					t.Fatalf("the Node script printed %q", out)
-				}
-			})
+		runBlock(t, sh, dir, bin, w, b)
+	}
+	for _, want := range []string{
+		`"access_token"`, `"walletAddress"`, `"active":true`, "urn:ietf:params:oauth:token-type:access_token",
+		"portfolio of eip155:1:", "insufficient_scope",
+	} {
+		if !strings.Contains(sh.transcript.String(), want) {
+			t.Errorf("the README's shell session never printed %s:\n%s", want, sh.transcript.String())
 		}
+	}
+}
+
+// runBlock runs one README block the way its text tells a reader to.
+func runBlock(t *testing.T, sh *shell, dir, bin string, w wallet, b Block) {
+	name := fmt.Sprintf("%s at README line %d", b.Kind, b.Line)
+	switch b.Kind {
+	case "", "service-calls":
+		if b.Lang == "sh" {
+			sh.run(t, b.Line, fmt.Sprintf("echo '>>> README line %d'\n%s", b.Line, b.Code))
+		}
+	case "go-webapp":
+		t.Run(name, func(t *testing.T) {
+			runGoProgram(t, dir, b, sh.env(t), "localhost:3000")
+			signInThrough(t, bin, w, "http://localhost:3000/")
+		})
+	case "node-webapp":
+		t.Run(name, func(t *testing.T) {
+			runNode(t, b, sh.env(t), true)
+			signInThrough(t, bin, w, "http://localhost:3000/")
+		})
+	case "go-service":
+		// It serves until the test ends: the next block calls it.
+		runGoProgram(t, dir, b, sh.env(t), "localhost:3001")
+	case "node-script":
+		t.Run(name, func(t *testing.T) {
+			if out := runNode(t, b, sh.env(t), false); !strings.Contains(out, "access token for") {
+				t.Fatalf("the Node script printed %q", out)
+			}
+		})
 	}
 }
 
@@ -223,58 +237,26 @@ func signInThrough(t *testing.T, bin string, w wallet, startURL string) {
 	}
 }
 
-// runShellBlocks runs the README's plain sh blocks in one shell session, in
-// order, as a person types them; it returns the session's environment.
-func runShellBlocks(t *testing.T, dir string, blocks []Block) map[string]string {
-	t.Helper()
-	var script strings.Builder
-	script.WriteString("set -euo pipefail\n")
-	for _, b := range blocks {
-		if b.Lang != "sh" || b.Kind != "" {
-			continue
-		}
-		fmt.Fprintf(&script, "echo '>>> README line %d'\n%s", b.Line, b.Code)
-	}
-	envFile := filepath.Join(t.TempDir(), "env")
-	fmt.Fprintf(&script, "env > %q\n", envFile)
-	cmd := exec.Command("bash", "-c", script.String())
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the README's shell blocks failed: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), `"access_token"`) {
-		t.Fatalf("the headless example printed no token:\n%s", out)
-	}
-	raw, err := os.ReadFile(envFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			env[k] = v
-		}
-	}
-	for _, k := range []string{"CLIENT_ID", "CLIENT_SECRET", "AGENT_CLIENT"} {
-		if env[k] == "" {
-			t.Fatalf("the README's shell blocks did not set %s", k)
-		}
-	}
-	return env
-}
-
-// runGoProgram runs a Go example as the README says: in a new module that
-// gets the block's modules (built first, so that a build error shows). A web app runs in the background until port
-// 3000 answers; another program runs to its end, and its output is
-// returned.
-func runGoProgram(t *testing.T, b Block, env map[string]string, webapp bool) string {
+// runGoProgram runs a Go example as the README says, in a new module that
+// gets the block's modules, built first so that a build error shows, and
+// serving in the background until the test ends. Signet's own module is
+// not published here: the fresh copy stands in for it, as go get would
+// fetch it.
+func runGoProgram(t *testing.T, dir string, b Block, env map[string]string, addr string) {
 	t.Helper()
 	scratch := t.TempDir()
 	if err := os.WriteFile(filepath.Join(scratch, "main.go"), []byte(b.Code), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	steps := [][]string{{"mod", "init", "myapp"}, append([]string{"get"}, strings.Fields(b.Arg)...), {"build", "-o", "app", "."}}
+	steps := [][]string{{"mod", "init", "myapp"}}
+	for _, m := range strings.Fields(b.Arg) {
+		if strings.HasPrefix(m, module) {
+			steps = append(steps, []string{"mod", "edit", "-require=" + module + "@v0.0.0", "-replace=" + module + "=" + dir})
+		} else {
+			steps = append(steps, []string{"get", m})
+		}
+	}
+	steps = append(steps, []string{"mod", "tidy"}, []string{"build", "-o", "app", "."})
 	for _, args := range steps {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = scratch
@@ -282,22 +264,8 @@ func runGoProgram(t *testing.T, b Block, env map[string]string, webapp bool) str
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	if webapp {
-		start(t, scratch, env, "./app")
-		waitListening(t, "localhost:3000", 30*time.Second)
-		return ""
-	}
-	cmd := exec.Command("./app")
-	cmd.Dir = scratch
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go run the example at README line %d: %v\n%s", b.Line, err, out)
-	}
-	return string(out)
+	start(t, scratch, env, "./app")
+	waitListening(t, addr, 30*time.Second)
 }
 
 // runNode installs the block's npm package in a scratch folder and runs
@@ -350,30 +318,4 @@ func waitListening(t *testing.T, addr string, timeout time.Duration) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// headlessToken signs in once through /auth/nonce and /auth/verify and
-// returns the access token.
-func headlessToken(t *testing.T, clientID string) string {
-	t.Helper()
-	key, _ := crypto.GenerateKey()
-	w := wallet{key}
-	post := func(path string, body any) map[string]any {
-		b, _ := json.Marshal(body)
-		resp, err := http.Post(issuer+path, "application/json", bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %s", path, resp.StatusCode, raw)
-		}
-		return m
-	}
-	n := post("/auth/nonce", map[string]any{"address": w.Address(), "client_id": clientID})
-	msg := n["message"].(string)
-	tok := post("/auth/verify", map[string]any{"message": msg, "signature": w.Sign(t, msg)})
-	return tok["access_token"].(string)
 }
