@@ -5,10 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
-
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/signet-id/signet/internal/binding"
 	"github.com/signet-id/signet/internal/httpapi"
@@ -25,9 +22,11 @@ import (
 // §3.1.2.1); /end_session ends the session.
 
 // sessionLogin returns the login of the browser's session when a request
-// with these prompt and max_age values may use it.
-func (s *Server) sessionLogin(ctx context.Context, bindingHash string, prompt []string, maxAge *int64) (*storage.Login, bool) {
-	if s.cfg.SessionTTL <= 0 || bindingHash == "" || slices.Contains(prompt, oidc.PromptLogin) {
+// with this max_age may use it. prompt=login arrives here as max_age=0:
+// zitadel turns one into the other when it reads the request
+// (ValidateAuthReqPrompt), so one check holds both.
+func (s *Server) sessionLogin(ctx context.Context, bindingHash string, maxAge *int64) (*storage.Login, bool) {
+	if s.cfg.SessionTTL <= 0 || bindingHash == "" {
 		return nil, false
 	}
 	sess, err := s.db.SessionByBinding(ctx, bindingHash)
@@ -37,7 +36,7 @@ func (s *Server) sessionLogin(ctx context.Context, bindingHash string, prompt []
 		}
 		return nil, false
 	}
-	if maxAge != nil && s.now().Sub(sess.Login.AuthTime) > time.Duration(*maxAge)*time.Second {
+	if maxAge != nil && s.now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {
 		return nil, false
 	}
 	return sess.Login, true
@@ -59,7 +58,7 @@ func (s *Server) startSession(ctx context.Context, bindingHash string, l *storag
 // SessionAccount returns the account the browser's session would sign a in
 // as, when a may use it (internal/login offers "Continue as …").
 func (s *Server) SessionAccount(ctx context.Context, a *storage.AuthRequest) (*storage.Login, bool) {
-	return s.sessionLogin(ctx, a.BindingHash, a.Prompt, a.MaxAge)
+	return s.sessionLogin(ctx, a.BindingHash, a.MaxAge)
 }
 
 // ContinueSession completes a with the browser's session, without a new

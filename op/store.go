@@ -32,7 +32,7 @@ type store struct {
 	loginURL func(string) string
 	tokens   *tokenCrypto // signs the access tokens the store issues
 	// session finds the browser's single sign-on login (Server.sessionLogin).
-	session func(ctx context.Context, bindingHash string, prompt []string, maxAge *int64) (*storage.Login, bool)
+	session func(ctx context.Context, bindingHash string, maxAge *int64) (*storage.Login, bool)
 }
 
 var (
@@ -135,7 +135,7 @@ func (s *store) silentLogin(ctx context.Context, r *oidc.AuthRequest, bindingHas
 	if !slices.Contains(r.Prompt, oidc.PromptNone) {
 		return nil, nil
 	}
-	l, ok := s.session(ctx, bindingHash, r.Prompt, maxAge)
+	l, ok := s.session(ctx, bindingHash, maxAge)
 	if !ok {
 		return nil, oidc.ErrLoginRequired().WithDescription("no single sign-on session: this sign-in needs a wallet signature")
 	}
