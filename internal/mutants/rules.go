@@ -112,7 +112,7 @@ var rules = []rule{
 
 	// Single sign-on.
 	{Name: "sessions: prompt=login and max_age ask for a signature", File: "op/sessions.go",
-		Old: "if maxAge != nil && s.now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {", New: "if false && maxAge != nil {", Package: "op", Test: "TestSingleSignOn"},
+		Old: "if maxAge != nil && s.now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {", New: "if false && maxAge != nil && s.now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {", Package: "op", Test: "TestSingleSignOn"},
 	{Name: "sessions: end_session ends the session", File: "op/sessions.go",
 		Old: "if err := s.db.EndSession(r.Context(), binding.Hash(v)); err != nil {", New: "if err := error(nil); err != nil && binding.Hash(v) == \"\" {", Package: "op", Test: "TestSingleSignOn"},
 	{Name: "sessions: only the session's browser continues", File: "internal/login/api.go",
