@@ -58,8 +58,8 @@ func (s *Server) introspectAPIKeys(next http.Handler) http.Handler {
 			httpapi.WriteOAuth(w, r, s.log, err, false)
 		default:
 			httpapi.WriteJSON(w, http.StatusOK, map[string]any{
-				"active": true, "sub": a.Subject, "scope": strings.Join(a.Scopes, " "), "client_id": a.ClientID,
-				ClaimAPIKeyID: a.ID, "token_type": "api_key", "iss": s.cfg.Issuer,
+				"active": true, "sub": a.Subject, ClaimAccountAddress: accountAddress(a.Subject), "scope": strings.Join(a.Scopes, " "),
+				"client_id": a.ClientID, ClaimAPIKeyID: a.ID, "token_type": "api_key", "iss": s.cfg.Issuer,
 			})
 		}
 	})
@@ -215,15 +215,15 @@ func (s *Server) issueForKey(ctx context.Context, a *apikeys.Active, scopes []st
 	return jwt, ttl, nil
 }
 
-// account reads the address and, for eip155, the chain of a CAIP-10
-// account ID ("eip155:<chainId>:<address>").
+// account reads what a login stores of a CAIP-10 account ID: for an
+// Ethereum account ("eip155:<chainId>:<address>", CAIP-10) its address and
+// chain; for any other (a Stellar "stellar:pubnet:G…") nothing, since its
+// claims read the address from the subject and it has no EIP-155 chain.
 func account(subject string) (address string, chainID int64) {
 	parts := strings.SplitN(subject, ":", 3)
-	if len(parts) != 3 {
-		return subject, 0
+	if len(parts) != 3 || parts[0] != "eip155" {
+		return "", 0
 	}
-	if parts[0] == "eip155" {
-		chainID, _ = strconv.ParseInt(parts[1], 10, 64)
-	}
+	chainID, _ = strconv.ParseInt(parts[1], 10, 64)
 	return parts[2], chainID
 }

@@ -3,6 +3,7 @@ package op
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -12,6 +13,12 @@ import (
 
 // Claim names Signet adds to tokens and userinfo.
 const (
+	// ClaimAccountAddress is the address of every kind of account, as its
+	// chain writes it (EIP-55, or a Stellar "G…"): CAIP-10's account_address,
+	// the last part of sub (SPEC "Non-EVM accounts").
+	ClaimAccountAddress = "account_address"
+	// ClaimAddress and ClaimChainID are an Ethereum account's EIP-55
+	// address and EIP-155 chain; a Stellar account has neither.
 	ClaimAddress       = "ethereum_address"
 	ClaimChainID       = "chain_id"
 	ClaimSIWEMessage   = "siwe_message"
@@ -32,21 +39,23 @@ const (
 
 // supportedClaims are the claims discovery advertises.
 var supportedClaims = []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp",
-	"preferred_username", ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner,
+	"preferred_username", ClaimAccountAddress, ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner,
 	ClaimAgentID, ClaimAgentRegistry, ClaimAgentVerified, ClaimAgentName, ClaimAgentServices, ClaimAPIKeyID}
 
 // loginClaims are the claims every token and userinfo answer carries, plus
 // those the scopes unlock.
 func loginClaims(l *storage.Login, scopes []string) map[string]any {
-	c := map[string]any{
-		ClaimAddress: l.Address,
-		ClaimChainID: l.ChainID,
+	address := accountAddress(l.Subject)
+	c := map[string]any{ClaimAccountAddress: address}
+	if isEIP155(l.Subject) {
+		c[ClaimAddress] = l.Address
+		c[ClaimChainID] = l.ChainID
 	}
 	if l.Signer != "" && l.Signer != l.Address {
 		c[ClaimSigner] = l.Signer
 	}
 	if slices.Contains(scopes, oidc.ScopeProfile) {
-		c["preferred_username"] = l.Address
+		c["preferred_username"] = address
 		if l.Name != "" {
 			c["preferred_username"] = l.Name
 		}
@@ -58,6 +67,17 @@ func loginClaims(l *storage.Login, scopes []string) map[string]any {
 	agentClaims(c, l, scopes)
 	return c
 }
+
+// accountAddress is the account_address of a CAIP-10 account ID
+// ("namespace:reference:account_address", CAIP-10 §Syntax): the address
+// as its chain writes it, for every kind of account.
+func accountAddress(subject string) string {
+	return subject[strings.LastIndexByte(subject, ':')+1:]
+}
+
+// isEIP155 reports whether a CAIP-10 account ID is an Ethereum account's
+// (CAIP-2 namespace eip155), which has an Ethereum address and a chain ID.
+func isEIP155(subject string) bool { return strings.HasPrefix(subject, "eip155:") }
 
 // agentClaims adds the agent of an agent sign-in; sub stays the signer's
 // account.

@@ -15,6 +15,7 @@ import (
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/login"
 	"github.com/signet-id/signet/internal/profiles/defimara"
+	"github.com/signet-id/signet/internal/profiles/dob"
 	"github.com/signet-id/signet/internal/profiles/reppo"
 	"github.com/signet-id/signet/internal/profiles/siwa"
 	"github.com/signet-id/signet/web"
@@ -30,16 +31,19 @@ func (s *Server) routes() http.Handler {
 		Log: s.log, Now: s.now, ChainIDs: s.cfg.ChainIDs, Path: s.path("/login"), Sessions: s.sessions(), CallbackURL: s.callbackURL,
 	}).Register(mux)
 	(&headless.API{Core: s.core, Limits: s.limits, Log: s.log, Domain: s.issuer.Host, URI: s.cfg.Issuer}).Register(mux)
+	// API keys: a wallet's, made with its access token (op/apikeys.go checks them at introspection and exchange).
+	keys := &apikeys.API{Keys: s.apiKeys, Verifier: bearer.New(s.keys, s.cfg.Issuer, s.now), Issued: s.db, Limits: s.limits, Log: s.log, Wrap: s.cors.Handler}
+	keys.Register(mux)
 	// Wire profiles: one line per profile package.
 	profiles := map[string]http.Handler{
 		"siwa": siwa.New(siwa.Config{Core: s.core, Limits: s.limits, Keys: s.keys, Issuer: s.cfg.Issuer, Log: s.log, Now: s.now}),
 		// Agent logins that hand out Signet's own EIP-4361 text to sign.
 		"defimara": defimara.New(defimara.Config{Core: s.core, Limits: s.limits, Log: s.log}),
 		"reppo":    reppo.New(reppo.Config{Core: s.core, Limits: s.limits, Log: s.log}),
+		// DobProtocol's agent login, for Ethereum and Stellar wallets, and its API keys.
+		"dob": dob.New(dob.Config{Core: s.core, Keys: keys, Limits: s.limits, Log: s.log, Now: s.now}),
 	}
 	mux.Handle(compat.Prefix, &compat.Router{Clients: s.clients, Profiles: profiles, Log: s.log})
-	// API keys: a wallet's, made with its access token (op/apikeys.go checks them at introspection and exchange).
-	(&apikeys.API{Keys: s.apiKeys, Verifier: bearer.New(s.keys, s.cfg.Issuer, s.now), Issued: s.db, Limits: s.limits, Log: s.log, Wrap: s.cors.Handler}).Register(mux)
 	if s.cfg.Demo {
 		demo.New(s.cfg.Issuer, s.path("/demo"), s.cfg.CryptoKey[:], s.pages, s.log).Register(mux)
 		// In dev mode the issuer's root is where a newcomer lands: the demo.

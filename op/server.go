@@ -166,7 +166,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	s.core = signin.New(signin.Config{ChainIDs: cfg.ChainIDs, LoginTTL: cfg.AuthRequestTTL}, signin.Deps{
-		Verifier: verifier, Clients: d.Registry, Tokens: s, Names: d.Names, Agents: d.Agents, Metrics: d.Metrics, Log: d.Logger, Now: d.Now,
+		Verifier: verifier, Clients: d.Registry, Tokens: s, Names: d.Names, Agents: d.Agents, Open: d.DB, Metrics: d.Metrics, Log: d.Logger, Now: d.Now,
 	})
 	s.apiKeys = apikeys.New(apikeys.Config{Store: d.DB, Clients: d.Registry, Log: d.Logger, Now: d.Now})
 	s.handler = s.routes()

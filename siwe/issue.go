@@ -10,6 +10,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	siwego "github.com/spruceid/siwe-go"
+
+	"github.com/signet-id/signet/siwe/stellar"
 )
 
 // Lengths of the random parts of a challenge.
@@ -41,10 +43,19 @@ type IssueRequest struct {
 	Statement string
 	// Resources are optional URIs listed in the message.
 	Resources []string
+	// Stellar, if not zero, is the Stellar account expected to sign, in
+	// place of Address: the challenge is a CAIP-122 message (see Challenge).
+	Stellar stellar.Address
+	// ByAccount lists the challenge under its client and account (see Challenge).
+	ByAccount bool
 }
 
-// Issue builds a fresh EIP-4361 challenge for r, stores it and returns it.
+// Issue builds a fresh EIP-4361 challenge for r (a CAIP-122 one for a
+// Stellar account), stores it and returns it.
 func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error) {
+	if r.Stellar != (stellar.Address{}) {
+		return v.issueStellar(ctx, r)
+	}
 	c, resources, err := v.newChallenge(r)
 	if err != nil {
 		return nil, err
@@ -55,11 +66,19 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	if err := v.checkRoundTrip(c, r); err != nil {
 		return nil, err
 	}
+	if err := v.save(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// save stores a freshly issued challenge and remembers it.
+func (v *Verifier) save(ctx context.Context, c *Challenge) error {
 	if err := v.store.SaveChallenge(ctx, c); err != nil {
-		return nil, unavailable("challenge could not be stored", err)
+		return unavailable("challenge could not be stored", err)
 	}
 	v.recent.add(c)
-	return c, nil
+	return nil
 }
 
 // newChallenge validates r and draws a challenge's identity and times; its
@@ -87,13 +106,24 @@ func (v *Verifier) newChallenge(r IssueRequest) (*Challenge, []url.URL, error) {
 		}
 		resources = append(resources, *u)
 	}
+	c, err := v.draw(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Address, c.ChainID = common.HexToAddress(r.Address), chainID
+	return c, resources, nil
+}
+
+// draw gives a challenge for r its random nonce and ID and its times; its
+// account and text come next.
+func (v *Verifier) draw(r IssueRequest) (*Challenge, error) {
 	randomNonce, err := v.randomString(nonceLength, alphanumeric)
 	if err != nil {
-		return nil, nil, unavailable("challenge could not be created", err)
+		return nil, unavailable("challenge could not be created", err)
 	}
 	randomID, err := v.randomString(idLength, urlSafe)
 	if err != nil {
-		return nil, nil, unavailable("challenge could not be created", err)
+		return nil, unavailable("challenge could not be created", err)
 	}
 	// EIP-4361: Issued At and Expiration Time are RFC 3339 date-times; we
 	// write UTC with millisecond precision and store exactly those instants.
@@ -104,15 +134,14 @@ func (v *Verifier) newChallenge(r IssueRequest) (*Challenge, []url.URL, error) {
 		// appending; it is lowercase base-36, so the nonce stays
 		// alphanumeric, and as hard to guess as its random part alone.
 		Nonce:         OrderedID(issuedAt, randomNonce),
-		Address:       common.HexToAddress(r.Address),
-		ChainID:       chainID,
 		ClientID:      r.ClientID,
 		Scopes:        slices.Clone(r.Scopes),
 		RedirectURI:   r.RedirectURI,
 		AuthRequestID: r.AuthRequestID,
+		ByAccount:     r.ByAccount,
 		IssuedAt:      issuedAt,
 		ExpiresAt:     issuedAt.Add(v.cfg.Lifetime),
-	}, resources, nil
+	}, nil
 }
 
 // write is c's EIP-4361 text.

@@ -31,6 +31,9 @@ type Expect struct {
 	URI string
 	// Agent, if set, refuses any message but a SIWA message.
 	Agent bool
+	// Stellar, if set, accepts a Stellar account's CAIP-122 challenge too;
+	// a surface that leaves it unset takes Ethereum accounts only.
+	Stellar bool
 }
 
 // Result describes a verified sign-in.
@@ -43,11 +46,15 @@ type Result struct {
 	Signature []byte
 	// SignatureHex is the signature as "0x" and lowercase hex.
 	SignatureHex string
-	// Address is the account that signed in (the message's address).
+	// Account is the account that signed in, whatever its chain: its
+	// CAIP-10 subject and its address.
+	Account Account
+	// Address is the Ethereum account that signed in (the message's
+	// address); zero for a Stellar account.
 	Address common.Address
 	// Signer is the key that produced the signature; it equals Address for a plain account.
 	Signer common.Address
-	// ChainID is the EIP-155 chain ID of the message.
+	// ChainID is the EIP-155 chain ID of the message; zero for a Stellar account.
 	ChainID int64
 	// Agent is the ERC-8004 agent a SIWA message signs in as; nil for an
 	// EIP-4361 message. Whether Address controls it is the caller's to check.
@@ -98,6 +105,12 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	if len(message) > MaxMessageBytes {
 		return nil, invalidRequest(CheckMessage, "message is longer than 16 KiB", nil)
 	}
+	if c, err := v.stellarChallenge(ctx, message, expect.Challenge); err != nil || c != nil {
+		if err != nil {
+			return nil, err
+		}
+		return v.checkStellar(message, signature, c, expect)
+	}
 	sig, err := parseSignature(signature)
 	if err != nil {
 		return nil, err
@@ -105,6 +118,9 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 	msg, c, err := v.find(ctx, message, expect.Challenge)
 	if err != nil {
 		return nil, err
+	}
+	if c.IsStellar() { // an EIP-4361 text that carries a Stellar challenge's nonce
+		return nil, errNotChallengeText
 	}
 	if err := expect.check(c); err != nil {
 		return nil, err
@@ -134,6 +150,7 @@ func (v *Verifier) Check(ctx context.Context, message, signature string, expect 
 		Message:      message,
 		Signature:    sig,
 		SignatureHex: "0x" + hex.EncodeToString(sig),
+		Account:      accountOf(c, msg.ChainID, msg.Address),
 		Address:      msg.Address,
 		Signer:       signer,
 		ChainID:      msg.ChainID,

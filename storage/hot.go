@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/signet-id/signet/siwe"
+	"github.com/signet-id/signet/siwe/stellar"
 )
 
 // The statements every sign-in runs (store a challenge, read it, consume it
@@ -27,7 +28,8 @@ import (
 const (
 	insertChallengeSQL = `INSERT INTO challenges (id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at, used_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)`
-	selectChallengeSQL  = `SELECT id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at FROM challenges WHERE `
+	challengeColumns    = `id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at, account`
+	selectChallengeSQL  = `SELECT ` + challengeColumns + ` FROM challenges WHERE `
 	consumeChallengeSQL = `UPDATE challenges SET used_at = $1 WHERE id = $2 AND used_at = 0 AND expires_at > $1`
 	consumeCodeSQL      = `UPDATE auth_requests SET code_used_at = $1 WHERE id = $2 AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > $1`
 	loginColumns        = `(id, subject, address, chain_id, signer, name, message, signature, amr, auth_time, expires_at, agent_registry, agent_id, agent_verified, agent_name, agent_services)`
@@ -68,41 +70,59 @@ func jsonList(s []string) string {
 }
 
 func saveChallenge(ctx context.Context, db *DB, c *siwe.Challenge) error {
-	args := []any{c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
+	query, args := insertChallengeSQL, []any{c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
 		c.RedirectURI, c.AuthRequestID, toMS(c.IssuedAt), toMS(c.ExpiresAt)}
+	if c.ByAccount || c.IsStellar() { // listed under its account (open.go)
+		query, args = insertListedChallengeSQL, append(args, c.Account())
+	}
 	if db.batch == nil {
-		_, err := db.challengePipe.exec(ctx, "", insertChallengeSQL, args...)
+		_, err := db.challengePipe.exec(ctx, "", query, args...)
 		return err
 	}
 	return db.write(ctx, func(ctx context.Context, p pool) error {
-		_, err := db.exec(ctx, p, insertChallengeSQL, args...)
+		_, err := db.exec(ctx, p, query, args...)
 		return err
 	})
 }
 
 func loadChallenge(ctx context.Context, db *DB, column, value string) (*siwe.Challenge, error) {
-	var (
-		c                         siwe.Challenge
-		address                   string
-		issued, expires           int64
-		scopes, redirect, request sql.NullString
-	)
 	// A lookup by key takes well under a millisecond: it is not worth the
 	// goroutine the driver starts to interrupt a cancellable statement.
-	err := db.read.ConnPool.QueryRowContext(context.WithoutCancel(ctx), selectChallengeSQL+column+` = $1`, value).Scan(
-		&c.ID, &c.Nonce, &c.Message, &address, &c.ChainID, &c.ClientID, &scopes, &redirect, &request, &issued, &expires)
+	row := db.read.ConnPool.QueryRowContext(context.WithoutCancel(ctx), selectChallengeSQL+column+` = $1`, value)
+	c, err := scanChallenge(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, siwe.ErrChallengeNotFound
 	}
 	if err != nil {
 		return nil, db.failed(err)
 	}
+	return c, nil
+}
+
+// scanChallenge reads a row of challengeColumns with scan.
+func scanChallenge(scan func(dest ...any) error) (*siwe.Challenge, error) {
+	var (
+		c                         siwe.Challenge
+		address                   string
+		issued, expires           int64
+		scopes, redirect, request sql.NullString
+		account                   string
+	)
+	err := scan(&c.ID, &c.Nonce, &c.Message, &address, &c.ChainID, &c.ClientID, &scopes, &redirect, &request, &issued, &expires, &account)
+	if err != nil {
+		return nil, err
+	}
 	if scopes.Valid && scopes.String != "" {
 		if err := json.Unmarshal([]byte(scopes.String), &c.Scopes); err != nil {
-			return nil, db.failed(err)
+			return nil, err
 		}
 	}
 	c.Address = common.HexToAddress(address)
+	if c.ByAccount = account != ""; c.ByAccount && !common.IsHexAddress(account) {
+		if c.Stellar, err = stellar.ParseAddress(account); err != nil {
+			return nil, err
+		}
+	}
 	c.RedirectURI, c.AuthRequestID = redirect.String, request.String
 	c.IssuedAt, c.ExpiresAt = fromMS(issued), fromMS(expires)
 	return &c, nil

@@ -40,6 +40,10 @@ type challengeRow struct {
 	IssuedAt      int64    `gorm:"not null"`
 	ExpiresAt     int64    `gorm:"not null;index"`
 	UsedAt        int64    `gorm:"not null;default:0"`
+	// Account lists a challenge under its account (siwe.Challenge
+	// ByAccount): a Stellar account ID, or an EIP-55 address; empty, and
+	// outside the partial index, for every other challenge (open.go).
+	Account string `gorm:"size:64;not null;default:'';index:,where:account <> ''"`
 }
 
 func (challengeRow) TableName() string { return "challenges" }

@@ -163,10 +163,23 @@ var (
 // caller authenticates the request's Bearer token as a wallet signed in to
 // a client, or answers 401 and returns false.
 func (a *API) caller(w http.ResponseWriter, r *http.Request) (*Caller, bool) {
+	c, err := a.Authenticate(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return nil, false
+	}
+	return c, true
+}
+
+// Authenticate checks the request's Bearer token (RFC 6750 §2.1) as a
+// wallet signed in to a client: an access token verified offline, still
+// active as stored, and not exchanged for a key. It is the one check of
+// every surface that manages keys (/api/keys, and a wire profile's own key
+// endpoints); a refusal is a 401 *httpapi.Error.
+func (a *API) Authenticate(r *http.Request) (*Caller, error) {
 	raw, ok := bearer.FromRequest(r)
 	if !ok {
-		a.fail(w, r, errNoToken)
-		return nil, false
+		return nil, errNoToken
 	}
 	claims, err := a.Verifier.VerifyClient(r.Context(), raw)
 	if errors.Is(err, bearer.ErrInvalid) {
@@ -176,10 +189,9 @@ func (a *API) caller(w http.ResponseWriter, r *http.Request) (*Caller, bool) {
 		err = a.checkIssued(r.Context(), claims)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return nil, false
+		return nil, err
 	}
-	return &Caller{Owner: Owner{ClientID: claims.Audience[0], Subject: claims.Subject}, Scopes: claims.Scopes()}, true
+	return &Caller{Owner: Owner{ClientID: claims.Audience[0], Subject: claims.Subject}, Scopes: claims.Scopes()}, nil
 }
 
 // checkIssued refuses a token that an API key was exchanged for, and one
@@ -207,14 +219,20 @@ func (a *API) checkIssued(ctx context.Context, c *bearer.Claims) error {
 	return nil
 }
 
-// allow spends one key creation of the caller's budget, which belongs to
-// the caller's IP and, with it, the wallet and client, or answers 429.
+// allow spends one key creation of the caller's budget, or answers 429.
 func (a *API) allow(w http.ResponseWriter, r *http.Request, c *Caller) bool {
-	ok, wait := a.Limits.Allow(r, "api_key "+c.ClientID+" "+c.Subject)
+	ok, wait := a.AllowCreate(r, c)
 	if !ok {
 		httpapi.WriteTooMany(w, wait, false)
 	}
 	return ok
+}
+
+// AllowCreate spends one key creation (or rotation) of the caller's budget,
+// which belongs to the caller's IP and, with it, the wallet and client;
+// when it is spent it says how long to wait.
+func (a *API) AllowCreate(r *http.Request, c *Caller) (bool, time.Duration) {
+	return a.Limits.Allow(r, "api_key "+c.ClientID+" "+c.Subject)
 }
 
 // fail answers err as RFC 6749 §5.2 JSON, with the WWW-Authenticate of RFC

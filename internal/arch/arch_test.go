@@ -15,7 +15,7 @@ import (
 const module = "github.com/signet-id/signet"
 
 // testSupport may be imported by any package's tests.
-var testSupport = []string{"internal/chaintest", "internal/clocktest", "internal/storagetest", "internal/floor", "internal/browsertest"}
+var testSupport = []string{"internal/chaintest", "internal/clocktest", "internal/storagetest", "internal/floor", "internal/browsertest", "internal/stellartest"}
 
 // allowed lists, for each package, the project packages its production code
 // may import (docs/architecture.md draws the same graph). A package not
@@ -23,10 +23,10 @@ var testSupport = []string{"internal/chaintest", "internal/clocktest", "internal
 var allowed = map[string][]string{
 	// Domain packages: rules and the small interfaces they need.
 	"web":          {},
-	"siwe":         {"internal/random"},
+	"siwe":         {"siwe/stellar", "internal/random"},
 	"siwe/stellar": {},
 	"clients":      {"siwe", "internal/random"},
-	"storage":      {"siwe", "clients"},
+	"storage":      {"siwe", "siwe/stellar", "clients"},
 
 	// Plumbing shared by the surfaces.
 	"internal/random":  {},
@@ -39,7 +39,7 @@ var allowed = map[string][]string{
 	"internal/bearer":  {},
 
 	// The sign-in core and the surfaces over it.
-	"internal/signin":    {"siwe", "clients", "storage", "internal/agents", "internal/httpapi", "internal/metrics", "internal/random"},
+	"internal/signin":    {"siwe", "siwe/stellar", "clients", "storage", "internal/agents", "internal/httpapi", "internal/metrics", "internal/random"},
 	"internal/authorize": {"clients", "storage", "internal/binding", "internal/httpapi", "internal/signin"},
 	"internal/login":     {"siwe", "clients", "storage", "web", "internal/binding", "internal/httpapi", "internal/signin"},
 	"internal/headless":  {"siwe", "clients", "internal/httpapi", "internal/signin"},
@@ -53,10 +53,13 @@ var allowed = map[string][]string{
 	// Profiles whose message is the core's own challenge, as it is.
 	"internal/profiles/defimara": {"siwe", "internal/compat", "internal/httpapi", "internal/signin"},
 	"internal/profiles/reppo":    {"siwe", "internal/compat", "internal/httpapi", "internal/signin"},
+	// A profile whose verify names the wallet, not the nonce, and whose
+	// tokens manage API keys in its own shapes.
+	"internal/profiles/dob": {"siwe", "internal/apikeys", "internal/compat", "internal/httpapi", "internal/signin"},
 
 	// The OpenID provider wires the surfaces; only cmd wires the provider.
 	"op": {"siwe", "clients", "storage", "web", "internal/agents", "internal/apikeys", "internal/authorize", "internal/bearer", "internal/binding", "internal/compat", "internal/demo", "internal/headless", "internal/profiles/siwa",
-		"internal/profiles/defimara", "internal/profiles/reppo",
+		"internal/profiles/defimara", "internal/profiles/reppo", "internal/profiles/dob",
 		"internal/httpapi", "internal/keyring", "internal/login", "internal/metrics", "internal/random", "internal/signin"},
 	"cmd/signet": {"*"},
 
@@ -67,6 +70,7 @@ var allowed = map[string][]string{
 	"internal/chaintest":   {},
 	"internal/clocktest":   {},
 	"internal/storagetest": {},
+	"internal/stellartest": {},
 	"internal/browsertest": {"internal/storagetest"},
 	"internal/floor":       {"siwe"},
 	"internal/mutants":     {},

@@ -5,7 +5,9 @@
 //     query or JSON parameters), so that DIMO's SDKs work by changing their
 //     base URL; their errors carry DIMO's "message" beside the OAuth fields;
 //   - the JSON nonce/verify pattern, /auth/nonce and /auth/verify, which
-//     also takes an agent's own SIWA message (SPEC "Agents").
+//     also takes an agent's own SIWA message (SPEC "Agents") and a Stellar
+//     account's CAIP-122 challenge (SPEC "Non-EVM accounts"), signed as
+//     issued; DIMO's API takes Ethereum accounts only.
 package headless
 
 import (
@@ -13,7 +15,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/signet-id/signet/clients"
@@ -40,15 +41,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/verify", a.verify)
 }
 
-// allow spends the caller's budgets (address: the one asked for, if any);
-// when one is spent it answers 429 and reports false.
+// allow spends the caller's budgets (address: the one asked for, if any,
+// an Ethereum address or a Stellar "G…"); when one is spent it answers 429
+// and reports false.
 func (a *API) allow(w http.ResponseWriter, r *http.Request, address string, dimo bool) bool {
-	if address != "" && common.IsHexAddress(address) {
-		address = common.HexToAddress(address).Hex()
-	} else {
-		address = ""
-	}
-	ok, wait := a.Limits.Allow(r, address)
+	ok, wait := a.Limits.Allow(r, signin.RateKey(address))
 	if !ok {
 		httpapi.WriteTooMany(w, wait, dimo)
 	}
@@ -154,7 +151,9 @@ type nonceResponse struct {
 	ExpirationTime string `json:"expiration_time"`
 	Domain         string `json:"domain"`
 	URI            string `json:"uri"`
-	ChainID        int64  `json:"chain_id"`
+	// ChainID is the message's Chain ID: an EIP-155 number, or for a
+	// Stellar account the CAIP-2 reference "pubnet" (CAIP-122).
+	ChainID any `json:"chain_id"`
 }
 
 // nonce is POST /auth/nonce.
@@ -176,10 +175,16 @@ func (a *API) nonce(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err, false)
 		return
 	}
-	ch, err := a.Core.IssueChallenge(r.Context(), signin.ChallengeRequest{ClientID: req.ClientID, Scope: req.Scope, Address: req.Address, ChainID: req.ChainID, Agent: agent})
+	ch, err := a.Core.IssueChallenge(r.Context(), signin.ChallengeRequest{
+		ClientID: req.ClientID, Scope: req.Scope, Address: req.Address, ChainID: req.ChainID, Agent: agent, Stellar: true,
+	})
 	if err != nil {
 		a.fail(w, r, err, false)
 		return
+	}
+	var chainID any = ch.ChainID
+	if ch.IsStellar() {
+		chainID = siwe.StellarChain
 	}
 	httpapi.WriteJSON(w, http.StatusOK, nonceResponse{
 		Nonce:          ch.Nonce,
@@ -188,7 +193,7 @@ func (a *API) nonce(w http.ResponseWriter, r *http.Request) {
 		ExpirationTime: ch.ExpiresAt.UTC().Format(time.RFC3339Nano),
 		Domain:         a.Domain,
 		URI:            a.URI,
-		ChainID:        ch.ChainID,
+		ChainID:        chainID,
 	})
 }
 
@@ -217,7 +222,7 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, httpapi.BadRequest("message and signature are required"), false)
 		return
 	}
-	expect := siwe.Expect{ClientID: clients.NormalizeID(req.ClientID)}
+	expect := siwe.Expect{ClientID: clients.NormalizeID(req.ClientID), Stellar: true}
 	resp, err := a.Core.Redeem(r.Context(), signin.RedeemRequest{
 		Flow: "json", Message: req.Message, Signature: req.Signature, Expect: expect,
 		Credentials: httpapi.CredentialsFrom(r, req.ClientID, req.ClientSecret),

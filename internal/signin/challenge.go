@@ -35,6 +35,12 @@ type ChallengeRequest struct {
 	// Agent, if set, is the agent Address will sign in as (SIWA): whether
 	// it may is checked before the challenge is issued.
 	Agent *siwe.Agent
+	// Stellar, if set, lets Address be a Stellar account (SPEC "Non-EVM
+	// accounts"); without it the surface takes Ethereum accounts only.
+	Stellar bool
+	// ByAccount lists the challenge under its client and account, for a
+	// surface whose verify request names the wallet and no nonce (RedeemOpen).
+	ByAccount bool
 }
 
 // errNoHeadless answers a headless request for a client registered
@@ -65,7 +71,7 @@ func (c *Core) IssueChallenge(ctx context.Context, r ChallengeRequest) (*siwe.Ch
 		return nil, httpapi.BadRequest("domain must be one of the client's registered redirect URIs")
 	}
 	if !common.IsHexAddress(r.Address) {
-		return nil, &httpapi.Error{Status: 400, Code: "invalid_request", Description: "address is not a valid Ethereum address", Check: siwe.CheckAddress}
+		return c.issueStellar(ctx, cl, r)
 	}
 	chainID, err := c.chain(cl, common.HexToAddress(r.Address), r.ChainID)
 	if err != nil {
@@ -82,7 +88,8 @@ func (c *Core) IssueChallenge(ctx context.Context, r ChallengeRequest) (*siwe.Ch
 		ClientID:    cl.ID,
 		Scopes:      headlessScopes(cl, r.Scope),
 		RedirectURI: r.RedirectURI,
-		Statement:   statementFor(cl.Name),
+		Statement:   statementFor(cl.Name, "Ethereum"),
+		ByAccount:   r.ByAccount,
 	}
 	if browser {
 		issue.Scopes, issue.AuthRequestID = r.AuthRequest.Scopes, r.AuthRequest.ID
@@ -118,14 +125,15 @@ func headlessScopes(cl *clients.Client, scope string) []string {
 	return out
 }
 
-// statementFor is the human-readable line of the SIWE message (EIP-4361
-// statement: one line, so control characters are dropped).
-func statementFor(clientName string) string {
+// statementFor is the human-readable line of the message (EIP-4361 and
+// CAIP-122 statement: one line, so control characters are dropped), for an
+// account of the named blockchain.
+func statementFor(clientName, blockchain string) string {
 	name := strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
 			return -1
 		}
 		return r
 	}, clientName)
-	return "Sign in to " + name + " with your Ethereum account."
+	return "Sign in to " + name + " with your " + blockchain + " account."
 }

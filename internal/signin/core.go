@@ -48,8 +48,8 @@ type Config struct {
 	LoginTTL time.Duration
 }
 
-// Deps are the parts Core works with; Names, Agents, Metrics, Log and Now
-// may be nil.
+// Deps are the parts Core works with; Names, Agents, Open, Metrics, Log and
+// Now may be nil.
 type Deps struct {
 	Verifier *siwe.Verifier
 	Clients  Clients
@@ -57,7 +57,9 @@ type Deps struct {
 	Names    Names
 	// Agents checks agent sign-ins (SIWA); nil reads no registry, so that
 	// agents sign in only offline, where their client accepts it.
-	Agents  *agents.Checker
+	Agents *agents.Checker
+	// Open lists a wallet's open challenges, for RedeemOpen; nil: none.
+	Open    OpenChallenges
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	Now     func() time.Time

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -51,22 +50,28 @@ func (c *Core) Redeem(ctx context.Context, r RedeemRequest) (*oidc.AccessTokenRe
 		c.audit(ctx, r.Flow, r.Expect.ClientID, nil, err)
 		return nil, err
 	}
+	return c.issue(ctx, r.Flow, res, r.Credentials, r.Profile)
+}
+
+// issue applies the client rules to a checked headless sign-in and issues
+// its tokens, consuming its challenge in the transaction that stores them.
+func (c *Core) issue(ctx context.Context, flow string, res *siwe.Result, creds httpapi.ClientCredentials, profile bool) (*oidc.AccessTokenResponse, error) {
 	cl, err := c.client(ctx, res.Challenge.ClientID)
 	if err != nil {
 		return nil, err
 	}
-	if err := authorizeHeadless(cl, res.Challenge.Address, r.Credentials, r.Profile); err != nil {
-		c.audit(ctx, r.Flow, cl.ID, res, err)
+	if err := authorizeHeadless(cl, res.Account.Address, creds, profile); err != nil {
+		c.audit(ctx, flow, cl.ID, res, err)
 		return nil, err
 	}
 	agent, err := c.agent(ctx, cl, res)
 	if err != nil {
-		c.audit(ctx, r.Flow, cl.ID, res, err)
+		c.audit(ctx, flow, cl.ID, res, err)
 		return nil, err
 	}
 	issued := time.Now()
 	resp, err := c.Tokens.Issue(ctx, res.Challenge, c.login(ctx, res, headlessAMR, agent))
-	c.audit(ctx, r.Flow, cl.ID, res, err)
+	c.audit(ctx, flow, cl.ID, res, err)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +120,7 @@ func (c *Core) audit(ctx context.Context, flow, clientID string, res *siwe.Resul
 	c.Metrics.Login(flow, result)
 	attrs := []any{"event", "signin", "flow", flow, "client_id", clientID, "result", result, "request_id", httpapi.RequestID(ctx)}
 	if res != nil {
-		attrs = append(attrs, "sub", Subject(res.ChainID, res.Address))
+		attrs = append(attrs, "sub", res.Account.Subject)
 		if res.Signer != res.Address {
 			attrs = append(attrs, "signer", res.Signer.Hex())
 		}
@@ -127,16 +132,16 @@ func (c *Core) audit(ctx context.Context, flow, clientID string, res *siwe.Resul
 }
 
 // authorizeHeadless applies SPEC's client rules to a headless sign-in of
-// account for cl: the client allows the headless APIs; a public client, or
-// a wire profile, takes no secret; a developer license is authenticated by
-// its signer's signature when the license itself signs in; any other
-// confidential client authenticates as at the token endpoint (RFC 6749
-// §2.3.1).
-func authorizeHeadless(cl *clients.Client, account common.Address, creds httpapi.ClientCredentials, profile bool) error {
+// account (its address as its chain writes it) for cl: the client allows
+// the headless APIs; a public client, or a wire profile, takes no secret; a
+// developer license is authenticated by its signer's signature when the
+// license itself signs in; any other confidential client authenticates as
+// at the token endpoint (RFC 6749 §2.3.1).
+func authorizeHeadless(cl *clients.Client, account string, creds httpapi.ClientCredentials, profile bool) error {
 	switch {
 	case cl.NoHeadless:
 		return errNoHeadless
-	case cl.Public, profile, cl.IsLicense() && account.Hex() == cl.ID:
+	case cl.Public, profile, cl.IsLicense() && account == cl.ID:
 		return nil
 	case !creds.Present || clients.NormalizeID(creds.ID) != cl.ID || !cl.CheckSecret(creds.Secret):
 		return &httpapi.Error{Status: 401, Code: "invalid_client", Description: "client authentication failed: a confidential client sends its client_id and client_secret (HTTP Basic or in the body)"}
@@ -144,9 +149,10 @@ func authorizeHeadless(cl *clients.Client, account common.Address, creds httpapi
 	return nil
 }
 
-// Subject is the CAIP-10 account ID: eip155:<chainId>:<EIP-55 address>.
+// Subject is the CAIP-10 account ID of an Ethereum account:
+// eip155:<chainId>:<EIP-55 address>.
 func Subject(chainID int64, address common.Address) string {
-	return "eip155:" + strconv.FormatInt(chainID, 10) + ":" + address.Hex()
+	return siwe.CAIP10(chainID, address)
 }
 
 // login turns a verified signature into the login record tokens refer to,
@@ -161,7 +167,8 @@ func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string, agent 
 		signer = res.Signer.Hex()
 	}
 	var name string
-	if c.Names != nil && slices.Contains(res.Challenge.Scopes, oidc.ScopeProfile) {
+	// ENS names Ethereum accounts only.
+	if c.Names != nil && !res.Challenge.IsStellar() && slices.Contains(res.Challenge.Scopes, oidc.ScopeProfile) {
 		n, err := c.Names.Name(ctx, res.Address)
 		if err != nil {
 			c.Log.WarnContext(ctx, "ENS lookup failed; using the address as username", "request_id", httpapi.RequestID(ctx), "err", err)
@@ -171,8 +178,8 @@ func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string, agent 
 	l := &storage.Login{
 		ID:        siwe.OrderedID(now, random.Base64(18)),
 		Name:      name,
-		Subject:   Subject(res.ChainID, res.Address),
-		Address:   res.Address.Hex(),
+		Subject:   res.Account.Subject,
+		Address:   ethereumAddress(res),
 		ChainID:   res.ChainID,
 		Signer:    signer,
 		Message:   res.Message,
@@ -186,6 +193,16 @@ func (c *Core) login(ctx context.Context, res *siwe.Result, amr []string, agent 
 		l.AgentName, l.AgentServices = agent.Name, agent.Services
 	}
 	return l
+}
+
+// ethereumAddress is what a login stores as its Ethereum address: the
+// EIP-55 address, or nothing for a Stellar account, whose address its
+// CAIP-10 subject carries (the claims read it there).
+func ethereumAddress(res *siwe.Result) string {
+	if res.Challenge.IsStellar() {
+		return ""
+	}
+	return res.Address.Hex()
 }
 
 // LicenseSigners implements siwe.Delegates: a developer license's
