@@ -8,6 +8,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/apikeys"
+	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
 
@@ -34,7 +36,7 @@ const (
 	ClaimAgentServices = "agent_services"
 	// ClaimAPIKeyID names the API key an access token was exchanged for
 	// (SPEC "API keys").
-	ClaimAPIKeyID = "api_key_id"
+	ClaimAPIKeyID = apikeys.ClaimAPIKeyID
 )
 
 // supportedClaims are the claims discovery advertises.
@@ -45,7 +47,7 @@ var supportedClaims = []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "
 // loginClaims are the claims every token and userinfo answer carries, plus
 // those the scopes unlock.
 func loginClaims(l *storage.Login, scopes []string) map[string]any {
-	address := accountAddress(l.Subject)
+	address := siwe.AccountAddress(l.Subject)
 	c := map[string]any{ClaimAccountAddress: address}
 	if isEIP155(l.Subject) {
 		c[ClaimAddress] = l.Address
@@ -66,13 +68,6 @@ func loginClaims(l *storage.Login, scopes []string) map[string]any {
 	}
 	agentClaims(c, l, scopes)
 	return c
-}
-
-// accountAddress is the account_address of a CAIP-10 account ID
-// ("namespace:reference:account_address", CAIP-10 §Syntax): the address
-// as its chain writes it, for every kind of account.
-func accountAddress(subject string) string {
-	return subject[strings.LastIndexByte(subject, ':')+1:]
 }
 
 // isEIP155 reports whether a CAIP-10 account ID is an Ethereum account's

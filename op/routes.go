@@ -56,8 +56,9 @@ func (s *Server) routes() http.Handler {
 	guard := &authorize.Guard{Clients: s.clients, Requests: s.db, Binding: s.binding, Pages: s.pages, Limits: s.limits, Log: s.log}
 	mux.Handle("/authorize", guard.Authorize(s.authorizeResponses(s.provider)))
 	mux.Handle("/authorize/callback", guard.Callback(s.authorizeResponses(s.provider)))
-	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(s.exchangeAPIKeys(s.provider))))
-	mux.Handle("/oauth/introspect", s.oauthErrors(introspectionAuth(s.introspectAPIKeys(s.provider))))
+	keyEndpoints := &apikeys.Endpoints{Keys: s.apiKeys, Clients: s.clients, Tokens: s, Issuer: s.cfg.Issuer, Log: s.log}
+	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(keyEndpoints.Exchange(s.provider))))
+	mux.Handle("/oauth/introspect", s.oauthErrors(introspectionAuth(keyEndpoints.Introspection(s.provider))))
 	mux.Handle("/revoke", s.oauthErrors(s.provider))
 	mux.Handle("/end_session", s.endSession(s.oauthErrors(s.provider)))
 	mux.Handle("/userinfo", s.userinfoErrors(s.provider))

@@ -2,6 +2,7 @@ package siwe
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -32,4 +33,11 @@ func accountOf(c *Challenge, chainID int64, address common.Address) Account {
 		return Account{Subject: stellar.CAIP10(c.Stellar), Address: c.Stellar.String()}
 	}
 	return Account{Subject: CAIP10(chainID, address), Address: address.Hex()}
+}
+
+// AccountAddress is the account_address of a CAIP-10 account ID
+// ("namespace:reference:account_address", CAIP-10 §Syntax): the address as
+// its chain writes it, for every kind of account.
+func AccountAddress(subject string) string {
+	return subject[strings.LastIndexByte(subject, ':')+1:]
 }

@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"internal/demo":      {"web", "internal/httpapi", "internal/random"},
 	"internal/compat":    {"clients", "internal/httpapi", "internal/signin"},
 	// API keys: their rules and the wallet's endpoints.
-	"internal/apikeys": {"clients", "storage", "internal/bearer", "internal/httpapi"},
+	"internal/apikeys": {"siwe", "clients", "storage", "internal/bearer", "internal/httpapi"},
 
 	// Wire profiles: one package each, over signin.Core.
 	"internal/profiles/siwa": {"siwe", "clients", "internal/bearer", "internal/compat", "internal/httpapi", "internal/signin"},

@@ -151,7 +151,7 @@ var rules = []rule{
 		Old: "if err := tx.Exec(\"SELECT pg_advisory_xact_lock(hashtext(?))\", apiKeyLock+k.ClientID+\" \"+k.Subject).Error; err != nil {", New: "if err := error(nil); err != nil {", Package: "storage", Test: "TestAPIKeys"},
 	{Name: "apikeys: a wallet keeps at most 100 active keys per client", File: "storage/apikeys.go",
 		Old: "if active >= int64(maxActive) {", New: "if false {", Package: "internal/apikeys", Test: "TestCreateRules"},
-	{Name: "apikeys: introspection of a key needs the client's secret", File: "op/apikeys.go",
+	{Name: "apikeys: introspection of a key needs the client's secret", File: "internal/apikeys/endpoints.go",
 		Old: "if !creds.Present || !cl.CheckSecret(creds.Secret) {", New: "if false {", Package: "op", Test: "TestAPIKeyClientIsolation"},
 	{Name: "apikeys: an exchanged token lives at most 15 minutes", File: "op/apikeys.go",
 		Old: "ttl = min(ttl, exchangeTTL)", New: "ttl = max(ttl, exchangeTTL)", Package: "op", Test: "TestAPIKeyLifecycle"},
