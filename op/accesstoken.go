@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/signet-id/signet/internal/claims"
 	"github.com/signet-id/signet/internal/keyring"
 )
 
@@ -97,11 +98,11 @@ func (c *tokenCrypto) sign(claims *oidc.AccessTokenClaims) (string, error) {
 }
 
 // accessTokenClaims are an access token's claims (RFC 9068 §2.2): those of
-// zitadel's JWT access tokens plus the account claims of loginClaims.
+// zitadel's JWT access tokens plus the account claims of the login.
 func accessTokenClaims(issuer string, r loginRequest, id string, exp time.Time) *oidc.AccessTokenClaims {
-	claims := oidc.NewAccessTokenClaims(issuer, r.GetSubject(), r.GetAudience(), exp, id, r.GetClientID(), 0)
-	private := loginClaims(r.login(), r.GetScopes())
+	c := oidc.NewAccessTokenClaims(issuer, r.GetSubject(), r.GetAudience(), exp, id, r.GetClientID(), 0)
+	private := claims.Of(r.login(), r.GetScopes())
 	private["scope"] = strings.Join(r.GetScopes(), " ")
-	claims.Claims = private
-	return claims
+	c.Claims = private
+	return c
 }

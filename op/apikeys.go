@@ -54,9 +54,9 @@ func (s *Server) IssueForKey(ctx context.Context, a *apikeys.Active, scopes []st
 		return "", 0, serverError(err)
 	}
 	// A stored token as a token request: the claims of every access token.
-	claims := accessTokenClaims(s.cfg.Issuer, &refreshRequest{token: t, scopes: scopes}, t.ID, t.ExpiresAt)
-	claims.Claims[ClaimAPIKeyID] = a.ID
-	jwt, err := s.store.tokens.sign(claims)
+	c := accessTokenClaims(s.cfg.Issuer, &refreshRequest{token: t, scopes: scopes}, t.ID, t.ExpiresAt)
+	c.Claims[apikeys.ClaimAPIKeyID] = a.ID
+	jwt, err := s.store.tokens.sign(c)
 	if err != nil {
 		return "", 0, serverError(err)
 	}

@@ -2,8 +2,6 @@ package op
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -15,34 +13,9 @@ import (
 	"github.com/signet-id/signet/internal/httpapi"
 )
 
-// cachedDocument is a JSON answer computed once and served with an ETag.
-type cachedDocument struct {
-	body []byte
-	etag string
-}
-
-func newCachedDocument(body []byte) cachedDocument {
-	sum := sha256.Sum256(body)
-	return cachedDocument{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
-}
-
-// serveCached answers with body, or 304 when the client's copy is current.
-func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag, cacheControl string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", cacheControl)
-	h.Set("ETag", etag)
-	if r.Header.Get("If-None-Match") == etag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	_, _ = w.Write(body)
-}
-
 // buildDiscovery computes the discovery document once: zitadel's, trimmed to
 // what Signet supports (code flow, refresh tokens), plus RFC 9207's flag.
-func (s *Server) buildDiscovery() (cachedDocument, error) {
+func (s *Server) buildDiscovery() (httpapi.Cached, error) {
 	ctx := zop.ContextWithIssuer(context.Background(), s.cfg.Issuer)
 	d := zop.CreateDiscoveryConfig(ctx, s.provider, s.store)
 	d.DeviceAuthorizationEndpoint = ""
@@ -50,28 +23,28 @@ func (s *Server) buildDiscovery() (cachedDocument, error) {
 	d.ResponseModesSupported = []string{"query"}
 	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeTokenExchange}
 	// The token, introspection and revocation endpoints take the same
-	// client authentication (see introspectionAuth).
+	// client authentication (see httpapi.FormCredentialsAsBasic).
 	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
 	d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 	raw, err := json.Marshal(d)
 	if err != nil {
-		return cachedDocument{}, err
+		return httpapi.Cached{}, err
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return cachedDocument{}, err
+		return httpapi.Cached{}, err
 	}
 	doc["authorization_response_iss_parameter_supported"] = true
 	body, err := json.Marshal(doc)
 	if err != nil {
-		return cachedDocument{}, err
+		return httpapi.Cached{}, err
 	}
-	return newCachedDocument(body), nil
+	return httpapi.NewCached(body), nil
 }
 
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
-	serveCached(w, r, s.discovery.body, s.discovery.etag, "public, max-age=300")
+	s.discovery.Serve(w, r, "public, max-age=300")
 }
 
 // handleJWKS serves the published keys. Caches may keep them for half the
@@ -87,5 +60,5 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	if maxAge := min(s.cfg.KeyPublishDelay/2, time.Hour); maxAge >= time.Second {
 		cc = "public, max-age=" + strconv.Itoa(int(maxAge.Seconds()))
 	}
-	serveCached(w, r, body, etag, cc)
+	httpapi.ServeCached(w, r, body, etag, cc)
 }

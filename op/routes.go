@@ -28,7 +28,7 @@ func (s *Server) routes() http.Handler {
 	// Sign-in surfaces: each is a package of its own over signin.Core.
 	(&login.Page{
 		Core: s.core, Requests: s.db, Clients: s.clients, Binding: s.binding, Pages: s.pages, Limits: s.limits,
-		Log: s.log, Now: s.now, ChainIDs: s.cfg.ChainIDs, Path: s.path("/login"), Sessions: s.sessions(), CallbackURL: s.callbackURL,
+		Log: s.log, Now: s.now, ChainIDs: s.cfg.ChainIDs, Path: s.path("/login"), Sessions: s.loginSessions(), CallbackURL: s.callbackURL,
 	}).Register(mux)
 	(&headless.API{Core: s.core, Limits: s.limits, Log: s.log, Domain: s.issuer.Host, URI: s.cfg.Issuer}).Register(mux)
 	// API keys: a wallet's, made with its access token (op/apikeys.go checks them at introspection and exchange).
@@ -57,11 +57,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/authorize", guard.Authorize(s.authorizeResponses(s.provider)))
 	mux.Handle("/authorize/callback", guard.Callback(s.authorizeResponses(s.provider)))
 	keyEndpoints := &apikeys.Endpoints{Keys: s.apiKeys, Clients: s.clients, Tokens: s, Issuer: s.cfg.Issuer, Log: s.log}
-	mux.Handle("POST /oauth/token", s.timeIssuance(s.oauthErrors(keyEndpoints.Exchange(s.provider))))
-	mux.Handle("/oauth/introspect", s.oauthErrors(introspectionAuth(keyEndpoints.Introspection(s.provider))))
-	mux.Handle("/revoke", s.oauthErrors(s.provider))
-	mux.Handle("/end_session", s.endSession(s.oauthErrors(s.provider)))
-	mux.Handle("/userinfo", s.userinfoErrors(s.provider))
+	mux.Handle("POST /oauth/token", s.timeIssuance(httpapi.OAuthErrors(s.log, keyEndpoints.Exchange(s.provider))))
+	mux.Handle("/oauth/introspect", httpapi.OAuthErrors(s.log, httpapi.FormCredentialsAsBasic(keyEndpoints.Introspection(s.provider))))
+	mux.Handle("/revoke", httpapi.OAuthErrors(s.log, s.provider))
+	mux.Handle("/end_session", s.sessions.EndOnLogout(httpapi.OAuthErrors(s.log, s.provider)))
+	mux.Handle("/userinfo", httpapi.BearerErrors(s.log, s.provider))
 	mux.Handle("/", s.provider)
 
 	// Pages and operations.
@@ -126,4 +126,13 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLoggedOut(w http.ResponseWriter, _ *http.Request) {
 	s.pages.ErrorPage(w, http.StatusOK, "Signed out", "You have been signed out. You can close this page.")
+}
+
+// loginSessions is what the login page offers single sign-on through; nil
+// when sessions are off.
+func (s *Server) loginSessions() login.Sessions {
+	if !s.sessions.On() {
+		return nil
+	}
+	return s.sessions
 }

@@ -17,9 +17,11 @@ import (
 	"github.com/signet-id/signet/internal/agents"
 	"github.com/signet-id/signet/internal/apikeys"
 	"github.com/signet-id/signet/internal/binding"
+	"github.com/signet-id/signet/internal/claims"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/internal/keyring"
 	"github.com/signet-id/signet/internal/metrics"
+	"github.com/signet-id/signet/internal/sessions"
 	"github.com/signet-id/signet/internal/signin"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
@@ -97,10 +99,11 @@ type Server struct {
 	apiKeys  *apikeys.Keys
 	limits   *httpapi.Limits
 	binding  binding.Cookie
+	sessions *sessions.Sessions
 	issuer   *url.URL
 	handler  http.Handler
 
-	discovery cachedDocument
+	discovery httpapi.Cached
 	cors      *cors.Cors
 }
 
@@ -157,8 +160,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		limits:  httpapi.NewLimits(cfg.RateLimits, d.Now),
 		binding: binding.NewCookie(issuer.Scheme == "https"),
 	}
+	s.sessions = &sessions.Sessions{DB: d.DB, TTL: cfg.SessionTTL, Binding: s.binding, Metrics: d.Metrics, Log: d.Logger, Now: d.Now, CallbackURL: s.callbackURL}
 	tokens := newTokenCrypto(cfg.CryptoKey, d.Keys)
-	s.store = &store{db: d.DB, clients: d.Registry, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL, tokens: tokens, session: s.sessionLogin}
+	s.store = &store{db: d.DB, clients: d.Registry, keys: d.Keys, cfg: &s.cfg, now: d.Now, loginURL: s.loginURL, tokens: tokens, session: s.sessions.Login}
 	if s.provider, err = s.newProvider(tokens); err != nil {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
@@ -184,7 +188,7 @@ func (s *Server) newProvider(tokens *tokenCrypto) (*zop.Provider, error) {
 		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
 		SupportedScopes:          clients.KnownScopes(),
-		SupportedClaims:          supportedClaims,
+		SupportedClaims:          claims.Supported,
 		DefaultLogoutRedirectURI: s.path("/logged-out"),
 	}
 	origins := clients.NewOrigins(s.clients, s.now, 10*time.Second)
@@ -224,4 +228,10 @@ func (s *Server) loginURL(id string) string {
 // Sweep deletes expired challenges, requests and tokens.
 func (s *Server) Sweep(ctx context.Context) (int64, error) {
 	return s.db.Sweep(ctx, s.now())
+}
+
+// callbackURL is where a completed authorization request's browser goes
+// to receive its code.
+func (s *Server) callbackURL(authRequestID string) string {
+	return s.url("/authorize/callback?id=" + url.QueryEscape(authRequestID))
 }

@@ -31,7 +31,7 @@ type store struct {
 	now      func() time.Time
 	loginURL func(string) string
 	tokens   *tokenCrypto // signs the access tokens the store issues
-	// session finds the browser's single sign-on login (Server.sessionLogin).
+	// session finds the browser's single sign-on login (sessions.Sessions.Login).
 	session func(ctx context.Context, bindingHash string, maxAge *int64) (*storage.Login, bool)
 }
 

@@ -50,7 +50,7 @@ func (s *Server) Complete(ctx context.Context, authRequestID string, ch *siwe.Ch
 	}
 	if s.cfg.SessionTTL > 0 {
 		if a, err := s.db.AuthRequestByID(ctx, authRequestID); err == nil {
-			s.startSession(ctx, a.BindingHash, l)
+			s.sessions.Start(ctx, a.BindingHash, l)
 		}
 	}
 	return s.callbackURL(authRequestID), nil

@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/signet-id/signet/internal/claims"
 	"github.com/signet-id/signet/internal/random"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
@@ -242,7 +243,7 @@ func (s *store) SetUserinfoFromRequest(_ context.Context, u *oidc.UserInfo, req 
 	if !ok || r.login() == nil {
 		return oidc.ErrInvalidGrant().WithDescription("sign-in not completed")
 	}
-	setUserinfo(u, r.login(), scopes)
+	claims.SetUserinfo(u, r.login(), scopes)
 	return nil
 }
 
@@ -266,7 +267,7 @@ func (s *store) SetUserinfoFromToken(ctx context.Context, u *oidc.UserInfo, toke
 	if err != nil {
 		return err
 	}
-	setUserinfo(u, t.Login, t.Scopes)
+	claims.SetUserinfo(u, t.Login, t.Scopes)
 	return nil
 }
 
@@ -292,7 +293,7 @@ func (s *store) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intros
 	resp.JWTID = t.ID
 	resp.Username = t.Login.Address
 	u := new(oidc.UserInfo)
-	setUserinfo(u, t.Login, t.Scopes)
+	claims.SetUserinfo(u, t.Login, t.Scopes)
 	resp.SetUserInfo(u)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/signet-id/signet/clients"
+	"github.com/signet-id/signet/internal/claims"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/siwe"
 )
@@ -27,7 +28,7 @@ import (
 
 // ClaimAPIKeyID names, in introspection answers and exchanged tokens, the
 // key a credential stands for.
-const ClaimAPIKeyID = "api_key_id"
+const ClaimAPIKeyID = claims.ClaimAPIKeyID
 
 // TokenIssuer issues the access token an exchange earns; the OpenID
 // provider is one.
@@ -72,7 +73,7 @@ func (e *Endpoints) Introspection(next http.Handler) http.Handler {
 			httpapi.WriteOAuth(w, r, e.Log, err, false)
 		default:
 			httpapi.WriteJSON(w, http.StatusOK, map[string]any{
-				"active": true, "sub": a.Subject, "account_address": siwe.AccountAddress(a.Subject), "scope": strings.Join(a.Scopes, " "),
+				"active": true, "sub": a.Subject, claims.ClaimAccountAddress: siwe.AccountAddress(a.Subject), "scope": strings.Join(a.Scopes, " "),
 				"client_id": a.ClientID, ClaimAPIKeyID: a.ID, "token_type": "api_key", "iss": e.Issuer,
 			})
 		}

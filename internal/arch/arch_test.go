@@ -46,7 +46,9 @@ var allowed = map[string][]string{
 	"internal/demo":      {"web", "internal/httpapi", "internal/random"},
 	"internal/compat":    {"clients", "internal/httpapi", "internal/signin"},
 	// API keys: their rules and the wallet's endpoints.
-	"internal/apikeys": {"siwe", "clients", "storage", "internal/bearer", "internal/httpapi"},
+	"internal/claims":   {"siwe", "clients", "storage"},
+	"internal/sessions": {"storage", "internal/binding", "internal/httpapi", "internal/metrics"},
+	"internal/apikeys":  {"siwe", "clients", "storage", "internal/bearer", "internal/claims", "internal/httpapi"},
 
 	// Wire profiles: one package each, over signin.Core.
 	"internal/profiles/siwa": {"siwe", "clients", "internal/bearer", "internal/compat", "internal/httpapi", "internal/signin"},
@@ -58,7 +60,7 @@ var allowed = map[string][]string{
 	"internal/profiles/dob": {"siwe", "internal/apikeys", "internal/compat", "internal/httpapi", "internal/signin"},
 
 	// The OpenID provider wires the surfaces; only cmd wires the provider.
-	"op": {"siwe", "clients", "storage", "web", "internal/agents", "internal/apikeys", "internal/authorize", "internal/bearer", "internal/binding", "internal/compat", "internal/demo", "internal/headless", "internal/profiles/siwa",
+	"op": {"siwe", "clients", "storage", "web", "internal/agents", "internal/apikeys", "internal/authorize", "internal/bearer", "internal/binding", "internal/compat", "internal/demo", "internal/headless", "internal/profiles/siwa", "internal/sessions", "internal/claims",
 		"internal/profiles/defimara", "internal/profiles/reppo", "internal/profiles/dob",
 		"internal/httpapi", "internal/keyring", "internal/login", "internal/metrics", "internal/random", "internal/signin"},
 	"cmd/signet": {"*"},

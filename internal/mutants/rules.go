@@ -111,10 +111,10 @@ var rules = []rule{
 		Old: "if err := s.db.RevokeFamily(ctx, t.FamilyID); err != nil {", New: "if err := error(nil); err != nil {", Package: "op", Test: "TestReusedRefreshTokenRevokesFamily"},
 
 	// Single sign-on.
-	{Name: "sessions: prompt=login and max_age ask for a signature", File: "op/sessions.go",
-		Old: "if maxAge != nil && s.now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {", New: "if false && maxAge != nil && s.now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {", Package: "op", Test: "TestSingleSignOn"},
-	{Name: "sessions: end_session ends the session", File: "op/sessions.go",
-		Old: "if err := s.db.EndSession(r.Context(), binding.Hash(v)); err != nil {", New: "if err := error(nil); err != nil && binding.Hash(v) == \"\" {", Package: "op", Test: "TestSingleSignOn"},
+	{Name: "sessions: prompt=login and max_age ask for a signature", File: "internal/sessions/sessions.go",
+		Old: "if maxAge != nil && s.Now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {", New: "if false && maxAge != nil && s.Now().Sub(sess.Login.AuthTime) >= time.Duration(*maxAge)*time.Second {", Package: "op", Test: "TestSingleSignOn"},
+	{Name: "sessions: end_session ends the session", File: "internal/sessions/sessions.go",
+		Old: "if err := s.DB.EndSession(r.Context(), binding.Hash(v)); err != nil {", New: "if err := error(nil); err != nil && binding.Hash(v) == \"\" {", Package: "op", Test: "TestSingleSignOn"},
 	{Name: "sessions: only the session's browser continues", File: "internal/login/api.go",
 		Old: "\ta, err := p.pending(r, req.AuthRequestID)\n\tif err != nil {\n\t\tp.fail(w, r, err)\n\t\treturn\n\t}\n\tif p.Sessions == nil {", New: "\ta, _ := p.Requests.AuthRequestByID(r.Context(), req.AuthRequestID)\n\tif p.Sessions == nil {", Package: "op", Test: "TestSingleSignOn"},
 
@@ -185,9 +185,9 @@ var rules = []rule{
 		Old: "case r.Agent != nil:\n\t\treturn nil, notForStellar", New: "case false:\n\t\treturn nil, notForStellar", Package: "op", Test: "TestStellarWhereEthereumOnly"},
 	{Name: "stellar: a login keeps no Ethereum address", File: "internal/signin/redeem.go",
 		Old: "if res.Challenge.IsStellar() {\n\t\treturn \"\"", New: "if false {\n\t\treturn \"\"", Package: "op", Test: "TestStellarHeadlessSignIn"},
-	{Name: "stellar: no Ethereum claims", File: "op/claims.go",
+	{Name: "stellar: no Ethereum claims", File: "internal/claims/claims.go",
 		Old: "if isEIP155(l.Subject) {", New: "if true {", Package: "op", Test: "TestStellarHeadlessSignIn"},
-	{Name: "stellar: account_address for every account", File: "op/claims.go",
+	{Name: "stellar: account_address for every account", File: "internal/claims/claims.go",
 		Old: "c := map[string]any{ClaimAccountAddress: address}", New: "c := map[string]any{}", Package: "op", Test: "TestStellarHeadlessSignIn"},
 	{Name: "stellar: an exchanged key's login keeps no Ethereum address", File: "op/apikeys.go",
 		Old: "if len(parts) != 3 || parts[0] != \"eip155\" {", New: "if len(parts) != 3 {", Package: "op", Test: "TestStellarAPIKeys"},

@@ -1,4 +1,9 @@
-package op
+// Package claims turns a login into the claims of Signet's tokens, userinfo
+// and introspection answers (SPEC "Tokens and claims"): the account of
+// every kind (account_address), an Ethereum account's address and chain,
+// the signer of a developer license, and what the scopes unlock (the ENS
+// name, the signed SIWE proof, the agent's registration).
+package claims
 
 import (
 	"encoding/json"
@@ -8,7 +13,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/signet-id/signet/clients"
-	"github.com/signet-id/signet/internal/apikeys"
 	"github.com/signet-id/signet/siwe"
 	"github.com/signet-id/signet/storage"
 )
@@ -36,17 +40,17 @@ const (
 	ClaimAgentServices = "agent_services"
 	// ClaimAPIKeyID names the API key an access token was exchanged for
 	// (SPEC "API keys").
-	ClaimAPIKeyID = apikeys.ClaimAPIKeyID
+	ClaimAPIKeyID = "api_key_id"
 )
 
-// supportedClaims are the claims discovery advertises.
-var supportedClaims = []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp",
+// Supported are the claims discovery advertises.
+var Supported = []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "at_hash", "c_hash", "amr", "azp",
 	"preferred_username", ClaimAccountAddress, ClaimAddress, ClaimChainID, ClaimSIWEMessage, ClaimSIWESignature, ClaimSigner,
 	ClaimAgentID, ClaimAgentRegistry, ClaimAgentVerified, ClaimAgentName, ClaimAgentServices, ClaimAPIKeyID}
 
-// loginClaims are the claims every token and userinfo answer carries, plus
-// those the scopes unlock.
-func loginClaims(l *storage.Login, scopes []string) map[string]any {
+// Of returns the claims every token and userinfo answer for l carries,
+// plus those the scopes unlock.
+func Of(l *storage.Login, scopes []string) map[string]any {
 	address := siwe.AccountAddress(l.Subject)
 	c := map[string]any{ClaimAccountAddress: address}
 	if isEIP155(l.Subject) {
@@ -94,10 +98,10 @@ func agentClaims(c map[string]any, l *storage.Login, scopes []string) {
 	}
 }
 
-// setUserinfo copies a login's claims into a userinfo answer.
-func setUserinfo(u *oidc.UserInfo, l *storage.Login, scopes []string) {
+// SetUserinfo copies a login's claims into a userinfo answer.
+func SetUserinfo(u *oidc.UserInfo, l *storage.Login, scopes []string) {
 	u.Subject = l.Subject
-	for k, v := range loginClaims(l, scopes) {
+	for k, v := range Of(l, scopes) {
 		if k == "preferred_username" {
 			u.PreferredUsername = v.(string)
 			continue
