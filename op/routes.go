@@ -77,7 +77,7 @@ func (s *Server) routes() http.Handler {
 	if p := strings.TrimSuffix(s.issuer.Path, "/"); p != "" {
 		h = http.StripPrefix(p, h)
 	}
-	mw := httpapi.Middleware{Log: s.log, Metrics: s.metrics, Prefix: s.issuer.Path, Routes: knownRoutes, Begin: s.db.Expect}
+	mw := httpapi.Middleware{Log: s.log, Metrics: s.metrics, Prefix: s.issuer.Path, Routes: knownRoutes}
 	return mw.Wrap(h)
 }
 

@@ -68,7 +68,7 @@ const apiKeyLock = "api_keys "
 // transaction, serialised per wallet and client by an advisory lock on
 // PostgreSQL and by the write lock of SQLite's immediate transactions.
 func (db *DB) CreateAPIKey(ctx context.Context, k *APIKey, maxActive int) error {
-	return translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return translate(db.write(ctx, func(tx *gorm.DB) error {
 		if db.driver == "postgres" {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", apiKeyLock+k.ClientID+" "+k.Subject).Error; err != nil {
 				return err
@@ -119,7 +119,7 @@ func (db *DB) ActiveAPIKeys(ctx context.Context, clientID, subject string) ([]*A
 // there: nobody revokes another wallet's or another client's keys.
 func (db *DB) RevokeAPIKey(ctx context.Context, clientID, subject, id string) error {
 	now := db.nowMS()
-	return translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return translate(db.write(ctx, func(tx *gorm.DB) error {
 		return revokeAPIKeyIn(tx, clientID, subject, id, "", now)
 	}))
 }
@@ -131,7 +131,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, clientID, subject, id string) er
 // is not the wallet's or not active.
 func (db *DB) RotateAPIKey(ctx context.Context, clientID, subject, id string, next *APIKey) error {
 	now := db.nowMS()
-	return translate(db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return translate(db.write(ctx, func(tx *gorm.DB) error {
 		if err := revokeAPIKeyIn(tx, clientID, subject, id, next.ID, now); err != nil {
 			return err
 		}

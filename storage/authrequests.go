@@ -111,7 +111,7 @@ func (db *DB) AuthRequestByID(ctx context.Context, id string) (*AuthRequest, err
 // unknown, expired or already completed.
 func (db *DB) CompleteAuthRequest(ctx context.Context, id, challengeID string, l *Login) error {
 	now := db.nowMS()
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.write(ctx, func(tx *gorm.DB) error {
 		p := tx.Statement.ConnPool
 		if err := db.consumeChallengeOn(ctx, p, challengeID, now); err != nil {
 			return err

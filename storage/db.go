@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -43,22 +42,6 @@ type DB struct {
 	driver  string
 	now     func() time.Time
 	onError func(error)
-	// commitDelay replaces the batcher's in tests.
-	commitDelay time.Duration
-	// lazy is where PostgreSQL stores challenges: connections that commit
-	// without waiting for the WAL flush (see openLazy); nil on SQLite.
-	lazy *gorm.DB
-
-	// batch queues SQLite's sign-in writes for group commit; nil on PostgreSQL.
-	batch *batcher
-	// challengePipe and tokenPipe pipeline PostgreSQL's sign-in statements
-	// (see pgbatch.go): new challenges on lazy, the consumption of a
-	// challenge or code with its tokens on gorm. nil on SQLite.
-	challengePipe, tokenPipe *pgBatcher
-	// stopCheckpoints ends SQLite's background checkpointer; nil on PostgreSQL.
-	stopCheckpoints context.CancelFunc
-	checkpointsDone chan struct{}
-	closeOnce       sync.Once
 }
 
 // Option configures a DB.
@@ -77,11 +60,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	dialector, driver, err := dialectorFor(dsn)
 	if err != nil {
 		return nil, err
-	}
-	readers := dialector
-	if driver == "sqlite" {
-		// The write connection never checkpoints; see startCheckpoints.
-		dialector = sqlite.Open(dialector.(*sqlite.Dialector).DSN + "&_pragma=wal_autocheckpoint(0)")
 	}
 	g, err := gorm.Open(dialector, gormConfig())
 	if err != nil {
@@ -117,49 +95,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	if driver == "sqlite" {
-		if err := db.openReaders(readers); err != nil {
+		if err := db.openReaders(dialector); err != nil {
 			_ = sqlDB.Close()
 			return nil, err
 		}
-		db.startCheckpoints()
-		db.startBatcher()
-	} else {
-		if err := db.openLazy(ctx, dsn); err != nil {
-			_ = sqlDB.Close()
-			return nil, err
-		}
-		db.challengePipe, db.tokenPipe = db.startPipeline(db.lazy), db.startPipeline(db.gorm)
 	}
 	return db, nil
-}
-
-// openLazy opens PostgreSQL connections with synchronous_commit off, which
-// store new challenges. Such a commit is visible to every session at once,
-// as any other, but returns before the WAL reaches the disk: a crash can
-// lose the challenges of the last fraction of a second (their clients ask
-// again), and nothing else. Each sign-in's first commit then does not wait
-// for an fsync (BenchmarkHeadlessLogin, PostgreSQL, three runs each, with
-// challenges committed synchronously too: floor/cpu 0.59-0.61 instead of
-// 0.62-0.63 with 8 clients, 0.44-0.47 instead of 0.46-0.53 with 1). A
-// challenge's consumption and the tokens stay synchronous: losing those
-// could let a used challenge be redeemed again.
-func (db *DB) openLazy(ctx context.Context, dsn string) error {
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	// Its one user is the challenge pipeline, which holds one connection
-	// at a time.
-	l, err := db.openPool(postgres.Open(dsn+sep+"synchronous_commit=off"), 1)
-	if err != nil {
-		return fmt.Errorf("open postgres database: %w", err)
-	}
-	if err := l.WithContext(ctx).Exec("SELECT 1").Error; err != nil {
-		db.closePool(l)
-		return fmt.Errorf("connect to postgres database: %w", err)
-	}
-	db.lazy = l
-	return nil
 }
 
 // gormConfig is the configuration of one pool. Each pool needs its own:
@@ -204,36 +145,6 @@ func (db *DB) closePool(g *gorm.DB) {
 	if sqlDB, err := g.DB(); err == nil {
 		_ = sqlDB.Close()
 	}
-}
-
-// checkpointEvery is how often SQLite's WAL is copied back into the
-// database file.
-const checkpointEvery = 250 * time.Millisecond
-
-// startCheckpoints moves WAL checkpoints off the write path. SQLite's
-// automatic checkpoint runs inside whichever commit crosses the WAL's
-// threshold, and that commit (with every writer queued behind it) waits for
-// the copy and its fsync; under load that made the slowest 1% of sign-ins
-// several times slower than the rest. The write connection therefore has
-// wal_autocheckpoint off, and a read connection runs a PASSIVE checkpoint,
-// which never blocks writers or readers, on a timer.
-func (db *DB) startCheckpoints() {
-	ctx, cancel := context.WithCancel(context.Background())
-	db.stopCheckpoints, db.checkpointsDone = cancel, make(chan struct{})
-	go func() {
-		defer close(db.checkpointsDone)
-		t := time.NewTicker(checkpointEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				// Errors (say, a busy database) are retried on the next tick.
-				_ = db.read.WithContext(ctx).Exec("PRAGMA wal_checkpoint(PASSIVE)").Error
-			}
-		}
-	}()
 }
 
 // openReaders opens SQLite's read pool on the same file.
@@ -332,24 +243,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close releases the connection pools.
 func (db *DB) Close() error {
-	db.closeOnce.Do(func() {
-		if db.batch != nil {
-			db.batch.close()
-		}
-		for _, p := range []*pgBatcher{db.challengePipe, db.tokenPipe} {
-			if p != nil {
-				p.close()
-			}
-		}
-		if db.stopCheckpoints != nil {
-			db.stopCheckpoints()
-			<-db.checkpointsDone
-		}
-	})
-	for _, other := range []*gorm.DB{db.read, db.lazy} {
-		if other != nil && other != db.gorm {
-			db.closePool(other)
-		}
+	if db.read != db.gorm {
+		db.closePool(db.read)
 	}
 	sqlDB, err := db.gorm.DB()
 	if err != nil {

@@ -36,7 +36,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *SigningKey) error {
 // PostgreSQL and by the write lock of SQLite's immediate transactions.
 func (db *DB) EnsureSigningKey(ctx context.Context, k *SigningKey, now time.Time) (bool, error) {
 	stored := false
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.write(ctx, func(tx *gorm.DB) error {
 		if db.driver == "postgres" {
 			// Held until the transaction ends; a waiter's next statement
 			// then sees the winner's key (READ COMMITTED).

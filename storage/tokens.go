@@ -66,14 +66,8 @@ type TokenWrite struct {
 // exchanges of one code exactly one stores tokens, the other gets ErrReused.
 func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
 	now := db.nowMS()
-	if w.CodeOf == "" && w.Challenge == "" && w.Login == nil && w.Refresh == nil {
-		return db.writeTokens(ctx, db.gorm.ConnPool, w, now)
-	}
-	if db.driver == "postgres" && (w.CodeOf != "") != (w.Challenge != "") {
-		return db.writeTokensOnce(ctx, w, now)
-	}
-	return db.write(ctx, func(ctx context.Context, p pool) error {
-		return db.writeTokens(ctx, p, w, now)
+	return db.write(ctx, func(tx *gorm.DB) error {
+		return db.writeTokens(ctx, tx.Statement.ConnPool, w, now)
 	})
 }
 
@@ -84,7 +78,7 @@ func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
 func (db *DB) RotateRefreshToken(ctx context.Context, oldID string, access, refresh *Token) error {
 	now := db.nowMS()
 	var reused string
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.write(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&tokenRow{}).
 			Where("id = ? AND kind = ? AND used_at = 0 AND revoked_at = 0 AND expires_at > ?", oldID, KindRefresh, now).
 			Update("used_at", now)

@@ -21,9 +21,6 @@ type Middleware struct {
 	// Routes bound the "route" metric label to a fixed set; a path is
 	// counted under the first route it equals or lies under.
 	Routes []string
-	// Begin, if set, is told that a request which may write (a POST) has
-	// begun; the function it returns, that it has ended.
-	Begin func() (end func())
 }
 
 func (m Middleware) routeOf(path string) string {
@@ -74,9 +71,6 @@ func (m Middleware) Wrap(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		sw := &StatusWriter{ResponseWriter: w}
 		r.Body = http.MaxBytesReader(sw, r.Body, MaxBody)
-		if r.Method == http.MethodPost && m.Begin != nil {
-			defer m.Begin()()
-		}
 		defer func() {
 			if v := recover(); v != nil {
 				m.Log.ErrorContext(ctx, "panic", "request_id", id, "panic", v)

@@ -31,9 +31,9 @@ var rules = []rule{
 		Old: "if err := db.consumeChallengeOn(ctx, p, challengeID, now); err != nil {", New: "if err := error(nil); err != nil {", Package: "op", Test: "TestConcurrentLoginVerify"},
 	{Name: "storage: a used challenge completes no browser sign-in", File: "storage/authrequests.go",
 		Old: "if err := db.consumeChallengeOn(ctx, p, challengeID, now); err != nil {", New: "if err := error(nil); err != nil {", Package: "storage", Test: "."},
-	{Name: "storage: a challenge is consumed once", File: "storage/hot.go",
+	{Name: "storage: a challenge is consumed once", File: "storage/signin.go",
 		Old: "WHERE id = $2 AND used_at = 0 AND expires_at > $1`", New: "WHERE id = $2`", Package: "storage", Test: "."},
-	{Name: "storage: a code is redeemed once", File: "storage/hot.go",
+	{Name: "storage: a code is redeemed once", File: "storage/signin.go",
 		Old: "AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > $1`", New: "AND code_hash IS NOT NULL`", Package: "storage", Test: "."},
 
 	// Agents (SPEC "Agents"; the siwa wire profile).

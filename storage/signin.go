@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strconv"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"gorm.io/gorm"
@@ -16,14 +14,11 @@ import (
 )
 
 // The statements every sign-in runs (store a challenge, read it, consume it
-// and store the login and its tokens) bypass gorm's statement builder and
-// reflection, which profiles showed at about a fifth of their cost; they run
-// on gorm's own pool, which keeps them prepared, or, for PostgreSQL's writes,
-// in a pipeline (pgbatch.go), whose connection keeps them prepared too. Each
-// is written once, with $N placeholders, which PostgreSQL and SQLite both
-// take, and is the one way its row is written (browser completions and
-// refresh rotations use them too). The columns are those of the gorm models
-// in models.go.
+// and store the login and its tokens) are written here once, in plain SQL
+// with $N placeholders, which PostgreSQL and SQLite both take; each is the
+// one way its row is written (browser completions and refresh rotations use
+// them too), so what a sign-in does to the database reads in one place. The
+// columns are those of the gorm models in models.go.
 
 const (
 	insertChallengeSQL = `INSERT INTO challenges (id, nonce, message, address, chain_id, client_id, scopes, redirect_uri, auth_request_id, issued_at, expires_at, used_at)
@@ -69,26 +64,28 @@ func jsonList(s []string) string {
 	return string(b)
 }
 
+// write runs fn in one transaction: every write of more than one statement
+// goes through it. On SQLite the write pool has one connection and
+// transactions take the write lock when they begin (see dialectorFor), so
+// writers queue in the pool; on PostgreSQL the conditional UPDATEs that
+// consume a challenge, a code or a refresh token decide between concurrent
+// writers, on any replica.
+func (db *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.gorm.WithContext(ctx).Transaction(fn)
+}
+
 func saveChallenge(ctx context.Context, db *DB, c *siwe.Challenge) error {
 	query, args := insertChallengeSQL, []any{c.ID, c.Nonce, c.Message, c.Address.Hex(), c.ChainID, c.ClientID, jsonList(c.Scopes),
 		c.RedirectURI, c.AuthRequestID, toMS(c.IssuedAt), toMS(c.ExpiresAt)}
 	if c.ByAccount || c.IsStellar() { // listed under its account (open.go)
 		query, args = insertListedChallengeSQL, append(args, c.Account())
 	}
-	if db.batch == nil {
-		_, err := db.challengePipe.exec(ctx, "", query, args...)
-		return err
-	}
-	return db.write(ctx, func(ctx context.Context, p pool) error {
-		_, err := db.exec(ctx, p, query, args...)
-		return err
-	})
+	_, err := db.exec(ctx, db.gorm.ConnPool, query, args...)
+	return err
 }
 
 func loadChallenge(ctx context.Context, db *DB, column, value string) (*siwe.Challenge, error) {
-	// A lookup by key takes well under a millisecond: it is not worth the
-	// goroutine the driver starts to interrupt a cancellable statement.
-	row := db.read.ConnPool.QueryRowContext(context.WithoutCancel(ctx), selectChallengeSQL+column+` = $1`, value)
+	row := db.read.ConnPool.QueryRowContext(ctx, selectChallengeSQL+column+` = $1`, value)
 	c, err := scanChallenge(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, siwe.ErrChallengeNotFound
@@ -139,44 +136,6 @@ func (db *DB) consumeChallengeOn(ctx context.Context, p pool, id string, nowMS i
 	return nil
 }
 
-// writeTokensOnce stores an issuance that redeems a code or a challenge in
-// one PostgreSQL statement, so in one round trip instead of five (begin,
-// consume, login, tokens, commit): data-modifying CTEs run atomically, and
-// nothing is inserted unless the conditional consume changed its row.
-func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) error {
-	var q sqlArgs
-	var gate string
-	reused := error(ErrReused)
-	lock := "challenges " + w.Challenge
-	if w.CodeOf != "" {
-		lock = "auth_requests " + w.CodeOf
-		gate = "UPDATE auth_requests SET code_used_at = " + q.arg(nowMS, "bigint") + " WHERE id = " + q.arg(w.CodeOf, "text") +
-			" AND code_hash IS NOT NULL AND code_used_at = 0 AND code_expires_at > " + q.arg(nowMS, "bigint")
-	} else {
-		gate = "UPDATE challenges SET used_at = " + q.arg(nowMS, "bigint") + " WHERE id = " + q.arg(w.Challenge, "text") +
-			" AND used_at = 0 AND expires_at > " + q.arg(nowMS, "bigint")
-		reused = siwe.ErrChallengeUsed
-	}
-	sql := "WITH gate AS (" + gate + " RETURNING 1)"
-	if l := w.Login; l != nil {
-		sql += ", login AS (INSERT INTO logins " + loginColumns + " SELECT " +
-			q.list(loginValues(l)) +
-			" FROM gate RETURNING 1)"
-	}
-	if t := w.Refresh; t != nil {
-		sql += ", refresh AS (INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(t)) + " FROM gate RETURNING 1)"
-	}
-	sql += " INSERT INTO tokens " + tokenColumns + " SELECT " + q.list(tokenValues(w.Access)) + " FROM gate"
-	n, err := db.tokenPipe.exec(ctx, lock, sql, q.args...)
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return reused
-	}
-	return nil
-}
-
 func loginValues(l *Login) []any {
 	return []any{l.ID, l.Subject, l.Address, l.ChainID, l.Signer, l.Name, l.Message, l.Signature,
 		jsonList(l.AMR), toMS(l.AuthTime), toMS(l.ExpiresAt), l.AgentRegistry, l.AgentID, l.AgentVerified, l.AgentName, l.AgentServices}
@@ -185,31 +144,6 @@ func loginValues(l *Login) []any {
 func tokenValues(t *Token) []any {
 	return []any{t.ID, t.Kind, t.ClientID, t.Subject, jsonList(t.Audience), jsonList(t.Scopes), t.LoginID,
 		t.AuthRequestID, t.FamilyID, t.RefreshTokenID, toMS(t.CreatedAt), toMS(t.ExpiresAt), toMS(t.UsedAt), toMS(t.RevokedAt)}
-}
-
-// sqlArgs numbers the parameters of a statement being built. Parameters in
-// a SELECT list have no type PostgreSQL can infer, so each carries a cast.
-type sqlArgs struct{ args []any }
-
-func (q *sqlArgs) arg(v any, typ string) string {
-	q.args = append(q.args, v)
-	return "$" + strconv.Itoa(len(q.args)) + "::" + typ
-}
-
-// list adds values as parameters: int64 as bigint, everything else as text.
-func (q *sqlArgs) list(vs []any) string {
-	var b strings.Builder
-	for i, v := range vs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		typ := "text"
-		if _, ok := v.(int64); ok {
-			typ = "bigint"
-		}
-		b.WriteString(q.arg(v, typ))
-	}
-	return b.String()
 }
 
 // writeTokens stores one issuance on p (see CreateTokens).
