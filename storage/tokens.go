@@ -170,16 +170,16 @@ func (db *DB) revokeWhere(ctx context.Context, cond string, args ...any) error {
 // more. Each runs on SQLite's one write connection, so neither subquery may
 // scan a table per login: the tokens one probes tokens' login_id index, and
 // the auth_requests one (a small table: requests expire in minutes) is read
-// once into a list. Scanning both per login took 45 s for 3,000 logins
-// beside 100,000 tokens, with every sign-in waiting; now it takes 60 ms.
+// once into a list (TestSweepOfLoginsScansNoTablePerLogin holds both;
+// docs/performance.md has what a scan per login cost).
 const sweepLoginsWhere = "expires_at < ? AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.login_id = logins.id)" +
 	" AND id NOT IN (SELECT login_id FROM auth_requests WHERE login_id IS NOT NULL)" +
 	" AND id NOT IN (SELECT login_id FROM sessions)"
 
 // sweepChunk bounds the rows one sweep statement deletes. On SQLite each
 // statement holds the one write connection; between statements the queued
-// sign-in writes run, so a sweep of a busy minute (90,000 rows take about
-// 0.4 s) never stalls them for more than a few milliseconds.
+// sign-in writes run, so a sweep of a busy minute never stalls them for
+// more than one chunk's delete.
 const sweepChunk = 1000
 
 // sweepStatement deletes up to sweepChunk rows of table that match where.
