@@ -5,9 +5,7 @@ package op_test
 // database's) is then measured apart from the load generator's, and neither
 // competes with the other for the Go scheduler or the garbage collector.
 //
-// The child runs the logins and reads commands on stdin: "pause" waits for
-// the logins in progress to end and holds the next ones, answering "paused"
-// on stdout; "resume" lets them go on. At the end it writes one line,
+// The child runs the logins and at the end writes one line on stdout,
 // "done" and a JSON loadReport. It exits when its stdin closes.
 
 import (
@@ -48,7 +46,7 @@ type loadSpec struct {
 // loadReport is what a child measured.
 type loadReport struct {
 	Latencies []time.Duration `json:"latencies"`
-	Wall      time.Duration   `json:"wall"` // from the first login to the last, pauses left out
+	Wall      time.Duration   `json:"wall"` // from the first login to the last
 	Err       string          `json:"err,omitempty"`
 }
 
@@ -75,19 +73,19 @@ func runLoadChild(specJSON string) int {
 		fmt.Fprintln(os.Stderr, "load spec:", err)
 		return 2
 	}
-	var out sync.Mutex // stdout carries "paused" and the report
-	say := func(line string) {
-		out.Lock()
-		defer out.Unlock()
-		fmt.Println(line)
-	}
-	rep := generateLoad(spec, say)
+	go func() {
+		// The parent closes stdin once it has the report, or has died:
+		// either way, there is nobody to work for.
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	rep := generateLoad(spec)
 	b, _ := json.Marshal(rep)
-	say("done " + string(b))
+	fmt.Println("done " + string(b))
 	return 0
 }
 
-func generateLoad(spec loadSpec, say func(string)) (rep loadReport) {
+func generateLoad(spec loadSpec) (rep loadReport) {
 	defer func() {
 		if r := recover(); r != nil {
 			rep.Err = fmt.Sprint(r)
@@ -117,29 +115,7 @@ func generateLoad(spec loadSpec, say func(string)) (rep loadReport) {
 		}
 	}
 
-	// The gate: each login holds it shared; a pause holds it alone.
-	var gate sync.RWMutex
-	var paused atomic.Int64 // nanoseconds spent paused
 	start := time.Now()
-	go func() {
-		in := bufio.NewScanner(os.Stdin)
-		var since time.Time
-		for in.Scan() {
-			switch in.Text() {
-			case "pause":
-				gate.Lock()
-				since = time.Now()
-				say("paused")
-			case "resume":
-				paused.Add(int64(time.Since(since)))
-				gate.Unlock()
-			}
-		}
-		// The parent closes stdin once it has the report, or has died:
-		// either way, there is nobody to work for.
-		os.Exit(0)
-	}()
-
 	var next atomic.Int64
 	lat := make([][]time.Duration, spec.Clients)
 	errs := make([]string, spec.Clients)
@@ -153,16 +129,10 @@ func generateLoad(spec loadSpec, say func(string)) (rep loadReport) {
 					errs[w] = fmt.Sprint(r)
 				}
 			}()
-			one := func() (time.Duration, error) {
-				gate.RLock()
-				defer gate.RUnlock() // also when a helper fails the login
+			for next.Add(1) <= int64(spec.Logins) {
 				t0 := time.Now()
 				err := logins[w]()
-				return time.Since(t0), err
-			}
-			for next.Add(1) <= int64(spec.Logins) {
-				d, err := one()
-				lat[w] = append(lat[w], d)
+				lat[w] = append(lat[w], time.Since(t0))
 				if err != nil {
 					errs[w] = err.Error()
 					return
@@ -171,9 +141,7 @@ func generateLoad(spec loadSpec, say func(string)) (rep loadReport) {
 		}()
 	}
 	wg.Wait()
-	gate.Lock() // no pause in progress
-	rep.Wall = time.Since(start) - time.Duration(paused.Load())
-	gate.Unlock()
+	rep.Wall = time.Since(start)
 	rep.Latencies = slices.Concat(lat...)
 	rep.Err = strings.Join(slices.DeleteFunc(errs, func(s string) bool { return s == "" }), "; ")
 	return rep
@@ -183,10 +151,8 @@ func generateLoad(spec loadSpec, say func(string)) (rep loadReport) {
 type loadChild struct {
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
-	paused   chan struct{}
 	finished chan struct{} // closed once report is set
 	report   loadReport
-	mu       sync.Mutex // one pause at a time
 }
 
 // startLoad starts a child that runs spec.
@@ -207,17 +173,14 @@ func startLoad(b *testing.B, spec loadSpec) *loadChild {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	c := &loadChild{cmd: cmd, stdin: stdin, paused: make(chan struct{}, 1), finished: make(chan struct{})}
+	c := &loadChild{cmd: cmd, stdin: stdin, finished: make(chan struct{})}
 	go func() {
 		defer close(c.finished)
 		in := bufio.NewScanner(stdout)
 		in.Buffer(nil, 64<<20) // the report lists every latency
 		c.report.Err = "load generator ended without a report"
 		for in.Scan() {
-			line := in.Text()
-			if line == "paused" {
-				c.paused <- struct{}{}
-			} else if r, ok := strings.CutPrefix(line, "done "); ok {
+			if r, ok := strings.CutPrefix(in.Text(), "done "); ok {
 				c.report = loadReport{}
 				if err := json.Unmarshal([]byte(r), &c.report); err != nil {
 					c.report.Err = "load report: " + err.Error()
@@ -228,29 +191,11 @@ func startLoad(b *testing.B, spec loadSpec) *loadChild {
 	return c
 }
 
-// pause stops the child's load (see floor.StartSamplerPausing); once the
-// child has finished, it does nothing.
-func (c *loadChild) pause() (resume func()) {
-	c.mu.Lock()
-	if _, err := io.WriteString(c.stdin, "pause\n"); err == nil {
-		select {
-		case <-c.paused:
-		case <-c.finished:
-		}
-	}
-	return func() {
-		_, _ = io.WriteString(c.stdin, "resume\n")
-		c.mu.Unlock()
-	}
-}
-
 // wait waits for the child's report and exit, and returns the report and
 // the CPU time the child used.
 func (c *loadChild) wait() (loadReport, time.Duration) {
 	<-c.finished
-	c.mu.Lock() // no pause in progress, and none to come
 	_ = c.stdin.Close()
-	c.mu.Unlock()
 	_ = c.cmd.Wait()
 	var cpu time.Duration
 	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -261,20 +206,21 @@ func (c *loadChild) wait() (loadReport, time.Duration) {
 
 // runLoad runs b.N logins of flow from a child process with the given
 // number of concurrent clients, and reports throughput, latency
-// percentiles, and CPU per login against the floor: "cpu-ms/login" and
-// "floor/cpu" count the whole machine but the load generator (so the
-// server and its database), "all-cpu-ms/login" and "floor/all-cpu" count
-// the load generator too.
+// percentiles, and CPU per login against the floor (floor.Measure, taken
+// just before and just after the run, while no load runs): "cpu-ms/login"
+// counts the whole machine but the load generator (so the server and its
+// database), "floor/cpu" is the floor's share of it and
+// "beyond-floor-ms/login" what the server spends beyond the cryptography;
+// "all-cpu-ms/login" and "floor/all-cpu" count the load generator too.
 func runLoad(b *testing.B, spec loadSpec) {
 	spec.Logins = b.N
+	before := floor.Measure()
 	b.ResetTimer()
 	cpu0 := floor.MachineCPU()
-	child := startLoad(b, spec)
-	sampler := floor.StartSamplerPausing(floorEvery, floor.MachineCPU, child.pause)
-	rep, childCPU := child.wait()
+	rep, childCPU := startLoad(b, spec).wait()
 	all := floor.MachineCPU() - cpu0
 	b.StopTimer()
-	fl, _, pausedCPU := sampler.Stop()
+	fl := (before + floor.Measure()) / 2
 	if rep.Err != "" {
 		b.Fatal(rep.Err)
 	}
@@ -284,16 +230,17 @@ func runLoad(b *testing.B, spec loadSpec) {
 	}
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000 }
-	all -= pausedCPU
-	server := all - childCPU
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	n := time.Duration(len(lat))
+	server := (all - childCPU) / n
 	b.ReportMetric(float64(len(lat))/rep.Wall.Seconds(), "logins/s")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64((server/n).Microseconds())/1000, "cpu-ms/login")
-	b.ReportMetric(float64((all/n).Microseconds())/1000, "all-cpu-ms/login")
-	b.ReportMetric(float64(fl.Microseconds())/1000, "floor-ms/login")
-	b.ReportMetric(float64(fl)/float64(server/n), "floor/cpu")
+	b.ReportMetric(ms(server), "cpu-ms/login")
+	b.ReportMetric(ms(all/n), "all-cpu-ms/login")
+	b.ReportMetric(ms(fl), "floor-ms/login")
+	b.ReportMetric(ms(server-fl), "beyond-floor-ms/login")
+	b.ReportMetric(float64(fl)/float64(server), "floor/cpu")
 	b.ReportMetric(float64(fl)/float64(all/n), "floor/all-cpu")
 	b.ReportMetric(maxRSSMB(), "maxrss-MB")
 	b.ReportMetric(0, "ns/op")
