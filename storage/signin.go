@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"gorm.io/gorm"
@@ -134,6 +136,53 @@ func (db *DB) consumeChallengeOn(ctx context.Context, p pool, id string, nowMS i
 		return siwe.ErrChallengeUsed
 	}
 	return nil
+}
+
+// writeTokensOnce stores an issuance that redeems a code or a challenge on
+// PostgreSQL as one statement, one round trip instead of five (begin,
+// consume, login, tokens, commit): data-modifying CTEs run atomically, and
+// nothing is inserted unless the conditional consume changed its row. The
+// consume is consumeCodeSQL or consumeChallengeSQL itself.
+func (db *DB) writeTokensOnce(ctx context.Context, w TokenWrite, nowMS int64) error {
+	gate, key, reused := consumeChallengeSQL, w.Challenge, error(siwe.ErrChallengeUsed)
+	if w.CodeOf != "" {
+		gate, key, reused = consumeCodeSQL, w.CodeOf, ErrReused
+	}
+	args := []any{nowMS, key}
+	q := "WITH gate AS (" + gate + " RETURNING 1)"
+	if w.Login != nil {
+		q += ", login AS (INSERT INTO logins " + loginColumns + " SELECT " + params(&args, loginValues(w.Login)) + " FROM gate RETURNING 1)"
+	}
+	if w.Refresh != nil {
+		q += ", refresh AS (INSERT INTO tokens " + tokenColumns + " SELECT " + params(&args, tokenValues(w.Refresh)) + " FROM gate RETURNING 1)"
+	}
+	q += " INSERT INTO tokens " + tokenColumns + " SELECT " + params(&args, tokenValues(w.Access)) + " FROM gate"
+	n, err := db.exec(ctx, db.gorm.ConnPool, q, args...)
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return reused
+	}
+	return nil
+}
+
+// params appends vs to args and returns their placeholders, each with the
+// cast PostgreSQL needs in a SELECT list: bigint for int64, text otherwise.
+func params(args *[]any, vs []any) string {
+	var b strings.Builder
+	for i, v := range vs {
+		*args = append(*args, v)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		typ := "text"
+		if _, ok := v.(int64); ok {
+			typ = "bigint"
+		}
+		fmt.Fprintf(&b, "$%d::%s", len(*args), typ)
+	}
+	return b.String()
 }
 
 func loginValues(l *Login) []any {

@@ -66,6 +66,9 @@ type TokenWrite struct {
 // exchanges of one code exactly one stores tokens, the other gets ErrReused.
 func (db *DB) CreateTokens(ctx context.Context, w TokenWrite) error {
 	now := db.nowMS()
+	if db.driver == "postgres" && (w.CodeOf == "") != (w.Challenge == "") {
+		return db.writeTokensOnce(ctx, w, now)
+	}
 	return db.write(ctx, func(tx *gorm.DB) error {
 		return db.writeTokens(ctx, tx.Statement.ConnPool, w, now)
 	})
