@@ -140,11 +140,15 @@ func TestStellarHeadlessRefuses(t *testing.T) {
 		wantOAuthError(t, resp, e, http.StatusBadRequest, "invalid_grant", "expired", false)
 	})
 	t.Run("not an account ID", func(t *testing.T) {
+		last := "A" // a last character unlike the address's own breaks its checksum
+		if strings.HasSuffix(key.Address(), last) {
+			last = "B"
+		}
 		for address, words := range map[string]string{
 			key.Seed():                     "secret seed (S…), which must never be sent",
 			key.Muxed(7):                   "muxed account (M…) is not accepted",
 			strings.ToLower(key.Address()): "upper case",
-			key.Address()[:55] + "A":       "checksum",
+			key.Address()[:55] + last:      "checksum",
 			stellar.Address{}.String():     "all-zero",
 		} {
 			resp, e := postJSON(t, apiClient, ts.Issuer+"/auth/nonce", map[string]any{"address": address, "client_id": c.ID})
