@@ -35,13 +35,14 @@ func (s *Server) routes() http.Handler {
 	keys := &apikeys.API{Keys: s.apiKeys, Verifier: bearer.New(s.keys, s.cfg.Issuer, s.now), Issued: s.db, Limits: s.limits, Log: s.log, Wrap: s.cors.Handler}
 	keys.Register(mux)
 	// Wire profiles: one line per profile package.
+	signIn := compat.SignIn{Core: s.core, Limits: s.limits, Log: s.log}
 	profiles := map[string]http.Handler{
-		"siwa": siwa.New(siwa.Config{Core: s.core, Limits: s.limits, Keys: s.keys, Issuer: s.cfg.Issuer, Log: s.log, Now: s.now}),
+		"siwa": siwa.New(siwa.Config{SignIn: signIn, Keys: s.keys, Issuer: s.cfg.Issuer, Now: s.now}),
 		// Agent logins that hand out Signet's own EIP-4361 text to sign.
-		"defimara": defimara.New(defimara.Config{Core: s.core, Limits: s.limits, Log: s.log}),
-		"reppo":    reppo.New(reppo.Config{Core: s.core, Limits: s.limits, Log: s.log}),
+		"defimara": defimara.New(signIn),
+		"reppo":    reppo.New(signIn),
 		// DobProtocol's agent login, for Ethereum and Stellar wallets, and its API keys.
-		"dob": dob.New(dob.Config{Core: s.core, Keys: keys, Limits: s.limits, Log: s.log, Now: s.now}),
+		"dob": dob.New(dob.Config{SignIn: signIn, Keys: keys, Now: s.now}),
 	}
 	mux.Handle(compat.Prefix, &compat.Router{Clients: s.clients, Profiles: profiles, Log: s.log})
 	if s.cfg.Demo {

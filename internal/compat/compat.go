@@ -19,6 +19,25 @@ import (
 	"github.com/signet-id/signet/internal/signin"
 )
 
+// SignIn is what every profile's sign-in endpoints work with; a profile's
+// Config is, or embeds, it.
+type SignIn struct {
+	// Core runs the sign-ins.
+	Core *signin.Core
+	// Limits are the sign-in endpoints' rate limits.
+	Limits *httpapi.Limits
+	// Log records failures that are not the caller's; nil discards them.
+	Log *slog.Logger
+}
+
+// WithDefaults returns s with a Log that discards where it has none.
+func (s SignIn) WithDefaults() SignIn {
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
 // Prefix is the path below the issuer where the profiles are served.
 const Prefix = "/compat/"
 

@@ -1,7 +1,6 @@
 package dob
 
 import (
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -14,15 +13,10 @@ import (
 
 // Config is what the profile works with.
 type Config struct {
-	// Core runs the sign-ins.
-	Core *signin.Core
+	compat.SignIn
 	// Keys checks the Bearer token of the key endpoints and spends their
 	// budget; its Keys make, list, revoke and rotate the keys.
 	Keys *apikeys.API
-	// Limits are the sign-in endpoints' rate limits.
-	Limits *httpapi.Limits
-	// Log records failures that are not the caller's; nil discards them.
-	Log *slog.Logger
 	// Now is the clock of the answers' expires_at; nil: time.Now.
 	Now func() time.Time
 }
@@ -34,9 +28,7 @@ type Profile struct {
 
 // New returns the profile's handler.
 func New(cfg Config) *Profile {
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	cfg.SignIn = cfg.SignIn.WithDefaults()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

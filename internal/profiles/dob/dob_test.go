@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-id/signet/internal/compat"
 	"github.com/signet-id/signet/internal/httpapi"
 	"github.com/signet-id/signet/siwe"
 )
@@ -35,7 +36,7 @@ func unlimited() *httpapi.Limits { return httpapi.NewLimits(httpapi.RateLimits{}
 // TestRoutes: unknown paths are 404 NOT_FOUND, known ones with another
 // method 405 with Allow, before anything else is looked at.
 func TestRoutes(t *testing.T) {
-	p := New(Config{Limits: unlimited()})
+	p := New(Config{SignIn: compat.SignIn{Limits: unlimited()}})
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -64,7 +65,7 @@ func TestRoutes(t *testing.T) {
 // TestMalformed: 400 VALIDATION_ERROR for what Dob's API does not take,
 // answered before the core is asked (the profile here has none).
 func TestMalformed(t *testing.T) {
-	p := New(Config{Limits: unlimited()})
+	p := New(Config{SignIn: compat.SignIn{Limits: unlimited()}})
 	for name, tc := range map[string]struct{ path, contentType, body string }{
 		"nonce: not JSON":          {pathNonce, "application/x-www-form-urlencoded", "wallet_address=" + dobDocsWallet},
 		"nonce: no wallet_address": {pathNonce, "application/json", `{"address": "` + dobDocsWallet + `"}`},
@@ -131,7 +132,7 @@ func TestRefuse(t *testing.T) {
 
 // TestRateLimited: a spent budget is 429 RATE_LIMIT_EXCEEDED with Retry-After.
 func TestRateLimited(t *testing.T) {
-	p := New(Config{Limits: httpapi.NewLimits(httpapi.RateLimits{PerIP: 1, Window: time.Minute}, time.Now)})
+	p := New(Config{SignIn: compat.SignIn{Limits: httpapi.NewLimits(httpapi.RateLimits{PerIP: 1, Window: time.Minute}, time.Now)}})
 	for i := range 2 {
 		r := httptest.NewRequest("POST", pathNonce, strings.NewReader(`{}`))
 		r.Header.Set("Content-Type", "application/json")

@@ -1,7 +1,6 @@
 package reppo
 
 import (
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,14 +14,7 @@ import (
 )
 
 // Config is what the profile works with.
-type Config struct {
-	// Core runs the sign-ins.
-	Core *signin.Core
-	// Limits are the sign-in endpoints' rate limits.
-	Limits *httpapi.Limits
-	// Log records failures that are not the caller's; nil discards them.
-	Log *slog.Logger
-}
+type Config = compat.SignIn
 
 // Profile serves the reppo profile for the client compat.Router found; use
 // [New].
@@ -32,10 +24,7 @@ type Profile struct {
 
 // New returns the profile's handler.
 func New(cfg Config) *Profile {
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	return &Profile{cfg: cfg}
+	return &Profile{cfg: cfg.WithDefaults()}
 }
 
 // ServeHTTP routes a request below the client's base URL: both endpoints

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,17 +29,12 @@ type KeySet interface {
 
 // Config is what the profile works with.
 type Config struct {
-	// Core runs the sign-ins.
-	Core *signin.Core
-	// Limits are the sign-in endpoints' rate limits.
-	Limits *httpapi.Limits
+	compat.SignIn
 	// Keys are the keys Bearer tokens are checked against.
 	Keys KeySet
 	// Issuer is the issuer URL: the profile's base URL is under it, and its
 	// tokens name it.
 	Issuer string
-	// Log records failures that are not the caller's; nil discards them.
-	Log *slog.Logger
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
@@ -57,9 +51,7 @@ func New(cfg Config) *Profile {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	cfg.SignIn = cfg.SignIn.WithDefaults()
 	p := &Profile{cfg: cfg}
 	if u, err := url.Parse(cfg.Issuer); err == nil {
 		p.domain = u.Host
