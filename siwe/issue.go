@@ -72,12 +72,11 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	return c, nil
 }
 
-// save stores a freshly issued challenge and remembers it.
+// save stores a freshly issued challenge.
 func (v *Verifier) save(ctx context.Context, c *Challenge) error {
 	if err := v.store.SaveChallenge(ctx, c); err != nil {
 		return unavailable("challenge could not be stored", err)
 	}
-	v.recent.add(c)
 	return nil
 }
 

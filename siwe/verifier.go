@@ -30,7 +30,6 @@ type Verifier struct {
 	roundTrips     sync.Map
 	roundTripCount atomic.Int64
 
-	recent recent // the challenges issued lately
 }
 
 // maxRoundTrips bounds the memory of statements known to round-trip.
@@ -119,4 +118,15 @@ func (v *Verifier) randomString(n int, alphabet string) (string, error) {
 	v.randMu.Lock()
 	defer v.randMu.Unlock()
 	return random.String(v.random, n, alphabet)
+}
+
+// Challenge returns the challenge with the given ID (the "state" of the
+// headless flow, the challenge ID of the login page), or ErrChallengeNotFound.
+func (v *Verifier) Challenge(ctx context.Context, id string) (*Challenge, error) {
+	return v.store.ChallengeByID(ctx, id)
+}
+
+// challengeByNonce is Challenge by nonce.
+func (v *Verifier) challengeByNonce(ctx context.Context, nonce string) (*Challenge, error) {
+	return v.store.ChallengeByNonce(ctx, nonce)
 }
