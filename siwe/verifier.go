@@ -29,7 +29,6 @@ type Verifier struct {
 	// back; at most maxRoundTrips of them.
 	roundTrips     sync.Map
 	roundTripCount atomic.Int64
-
 }
 
 // maxRoundTrips bounds the memory of statements known to round-trip.
