@@ -63,7 +63,7 @@ func (v *Verifier) Issue(ctx context.Context, r IssueRequest) (*Challenge, error
 	if c.Message, err = v.write(c, r.Statement, resources); err != nil {
 		return nil, err
 	}
-	if err := v.checkRoundTrip(c, r); err != nil {
+	if err := v.checkRoundTrip(c); err != nil {
 		return nil, err
 	}
 	if err := v.save(ctx, c); err != nil {
@@ -166,14 +166,8 @@ func (v *Verifier) write(c *Challenge, statement string, resources []url.URL) (s
 
 // checkRoundTrip makes sure what we hand out passes our own parser, or it
 // could never verify (e.g. a resource that siwe-go writes but does not
-// read back). The other fields are validated by newChallenge and by
-// Config.Validate, so a statement and resources that once made a message
-// that parses back always do: they are remembered, and the parse skipped.
-func (v *Verifier) checkRoundTrip(c *Challenge, r IssueRequest) error {
-	key := r.Statement + "\n" + strings.Join(r.Resources, "\n")
-	if _, ok := v.roundTrips.Load(key); ok {
-		return nil
-	}
+// read back).
+func (v *Verifier) checkRoundTrip(c *Challenge) error {
 	p, err := parseMessage(c.Message)
 	if err != nil {
 		return invalidRequest(CheckMessage, "statement or resources cannot be written into an EIP-4361 message", err)
@@ -181,9 +175,6 @@ func (v *Verifier) checkRoundTrip(c *Challenge, r IssueRequest) error {
 	if p.Nonce != c.Nonce || p.Address != c.Address || p.ChainID != c.ChainID || p.Domain != v.cfg.Domain || p.URI != v.cfg.URI {
 		return invalidRequest(CheckMessage, "statement or resources cannot be written into an EIP-4361 message",
 			fmt.Errorf("built message parses back differently: %q", c.Message))
-	}
-	if v.roundTripCount.Add(1) <= maxRoundTrips {
-		v.roundTrips.Store(key, struct{}{})
 	}
 	return nil
 }

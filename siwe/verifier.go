@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -24,15 +23,7 @@ type Verifier struct {
 
 	randMu sync.Mutex // an injected random source need not be safe for concurrent use
 	random io.Reader
-
-	// roundTrips remembers statement+resources pairs whose messages parsed
-	// back; at most maxRoundTrips of them.
-	roundTrips     sync.Map
-	roundTripCount atomic.Int64
 }
-
-// maxRoundTrips bounds the memory of statements known to round-trip.
-const maxRoundTrips = 4096
 
 // Option changes a default of a [Verifier].
 type Option func(*Verifier)
