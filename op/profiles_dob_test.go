@@ -227,7 +227,7 @@ func TestDobProfileRefuses(t *testing.T) {
 	})
 	t.Run("someone asks for a nonce for the wallet in between", func(t *testing.T) {
 		mine := dobNonce(t, base, key.Address())["message"].(string)
-		clock.Advance(time.Second) // so that theirs is the newest, tried first
+		clock.Advance(time.Second)                                     // so that theirs is the newest, tried first
 		theirs := dobNonce(t, base, key.Address())["message"].(string) // the interloper's
 		resp, body := dobVerify(t, base, key.Address(), key.Sign(mine), "stellar")
 		dobData(t, "the owner's older challenge", resp, body, http.StatusOK)
