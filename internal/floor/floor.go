@@ -96,6 +96,9 @@ var inputs = sync.OnceValue(func() *cryptoInputs {
 	return &cryptoInputs{key: key, digest: sha256.Sum256([]byte("floor")), hash: h, sig: sig}
 })
 
+// Login is one login's cryptography, on keys made at its first call.
+func Login() { inputs().login() }
+
 // login is one login's cryptography.
 func (c *cryptoInputs) login() {
 	_, _ = rsa.SignPKCS1v15(rand.Reader, c.key, crypto.SHA256, c.digest[:])
