@@ -106,12 +106,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 // gormConfig is the configuration of one pool. Each pool needs its own:
 // gorm.Open keeps the pointer and stores the pool in it, so a second Open
 // with the same one would turn the first handle's ConnPool and DB() into
-// the second's pool.
+// the second's pool. gorm's statement cache (PrepareStmt) stays off: it
+// holds a lock while a new statement waits for a connection, and on
+// SQLite's one write connection that deadlocks against a transaction
+// (TestConcurrentWritesDoNotDeadlock). pgx caches prepared statements on
+// its own.
 func gormConfig() *gorm.Config {
 	return &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		PrepareStmt:            true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		TranslateError:         true,
 	}

@@ -5,8 +5,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 func openSQLite(t testing.TB) (*DB, string) {
@@ -132,5 +135,51 @@ func TestOneWriteConnection(t *testing.T) {
 	}
 	if reader == writer {
 		t.Error("reads share the write connection")
+	}
+}
+
+// Transactions on the one write connection and statements outside them,
+// each seen for the first time, run side by side without deadlocking: a
+// statement cache that holds a lock while it waits for a connection would
+// stop every writer for good.
+func TestConcurrentWritesDoNotDeadlock(t *testing.T) {
+	db, _ := openSQLite(t)
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for w := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 100 {
+					// A handful of texts, so that writers also meet statements
+					// another writer is still preparing.
+					q := "UPDATE settings SET value = value WHERE name = 'x" + strconv.Itoa((w+i)%7) + "'"
+					var err error
+					if w%2 == 0 {
+						err = db.write(ctx, func(tx *gorm.DB) error { return tx.Exec(q).Error })
+					} else {
+						err = db.gorm.WithContext(ctx).Exec(q + " AND 1 = " + strconv.Itoa(i%5+1)).Error
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		done <- <-errs
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("concurrent writes deadlocked")
 	}
 }
